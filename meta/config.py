@@ -1,0 +1,163 @@
+"""The run configuration: absl flags in, one frozen `Config` out.
+
+Every flag can be overridden on the command line of any run script. A `--preset`
+fills in the flags the user did not set: ``cpu`` (default) is sized for a 2-core
+machine without GPU, ``paper`` follows LASIUM's budget for GPU machines.
+"""
+import dataclasses
+
+from absl import flags
+
+from models.classifier import BATCH_NORM_MODES
+from tasks.label_budget import SCHEMES
+
+FLAGS = flags.FLAGS
+
+# Per data set and preset: only the values that differ from the flag defaults below.
+PRESETS = {
+    ("omniglot", "cpu"): dict(iterations=5000),
+    ("omniglot", "paper"): dict(iterations=15000, num_val_tasks=200, val_every=500),
+    ("mini_imagenet", "cpu"): dict(iterations=1000, inner_lr=0.05, num_val_tasks=50),
+    ("mini_imagenet", "paper"): dict(iterations=15000, inner_lr=0.05, num_val_tasks=200),
+}
+
+
+def define_flags(flag_values=FLAGS):
+    d = _Definer(flag_values)
+    d.DEFINE_enum("dataset", "omniglot", ["omniglot", "mini_imagenet"], "Data set.")
+    d.DEFINE_string("data_dir", None, "Folder with the data; default: $SSML_DATA_DIR, ./data, "
+                    "then ../shared/data.")
+    d.DEFINE_enum("omniglot_split", "character", ["character", "alphabet"],
+                  "Omniglot class split: seeded 1200/100/323 characters, or Lake's "
+                  "background/evaluation alphabets.")
+    d.DEFINE_enum("preset", "cpu", ["cpu", "paper"], "Budget preset for flags not given.")
+    d.DEFINE_enum("method", "maml", ["maml"], "Meta-learning method.")
+    d.DEFINE_integer("seed", 0, "Fixes data split, label subset, tasks and initialization.")
+    d.DEFINE_enum("label_scheme", "classes", list(SCHEMES), "Which training labels are kept.")
+    d.DEFINE_float("label_fraction", 1.0, "Fraction X in [0, 1] of labels kept.")
+    d.DEFINE_integer("n_way", 5, "Classes per task.")
+    d.DEFINE_integer("k_shot", 1, "Support images per class.")
+    d.DEFINE_integer("train_query", 5, "Query images per class in meta-training tasks.")
+    d.DEFINE_integer("eval_query", 15, "Query images per class in validation/test tasks.")
+    d.DEFINE_integer("meta_batch", 4, "Tasks per meta-update.")
+    d.DEFINE_integer("iterations", 5000, "Meta-updates.")
+    d.DEFINE_float("meta_lr", 1e-3, "Adam learning rate of the meta-update.")
+    d.DEFINE_float("inner_lr", 0.4, "Inner SGD learning rate in meta-training.")
+    d.DEFINE_integer("inner_steps", 5, "Inner SGD steps in meta-training.")
+    d.DEFINE_float("val_inner_lr", None, "Inner learning rate at validation (default inner_lr).")
+    d.DEFINE_integer("val_inner_steps", 50, "Inner steps at validation.")
+    d.DEFINE_float("test_inner_lr", None, "Inner learning rate at test (default inner_lr).")
+    d.DEFINE_integer("test_inner_steps", 50, "Inner steps at test.")
+    d.DEFINE_bool("first_order", False, "First-order MAML (no second derivatives).")
+    d.DEFINE_float("clip_norm", 0.0, "Clip the meta-gradient to this global norm (0: off).")
+    d.DEFINE_enum("batch_norm", "transductive", list(BATCH_NORM_MODES),
+                  "transductive: every batch normalized by its own statistics (LASIUM).")
+    d.DEFINE_integer("num_val_tasks", 100, "Fixed validation tasks.")
+    d.DEFINE_integer("num_test_tasks", 1000, "Fixed test tasks.")
+    d.DEFINE_integer("val_every", 500, "Validate (and keep the best checkpoint) every N steps.")
+    d.DEFINE_integer("log_every", 50, "Log scalars and progress every N steps.")
+    d.DEFINE_integer("image_every", 1000, "Log a task's images every N steps.")
+    d.DEFINE_integer("checkpoint_every", 250, "Save a resumable checkpoint every N steps.")
+    d.DEFINE_string("output_dir", None, "Run folder (default runs/<dataset>_<method>_...).")
+    d.DEFINE_string("eval_checkpoint", "best", "Checkpoint to test: best, latest, or a path.")
+    d.DEFINE_enum("distribute", "default", ["default", "mirrored"],
+                  "default: one device; mirrored: split each meta-batch across all GPUs.")
+    d.DEFINE_bool("xla", False, "Compile the meta-gradient with XLA (jit_compile).")
+    d.DEFINE_bool("deterministic", True, "Deterministic TensorFlow ops (exact resume).")
+
+
+class _Definer:
+    """`flags.DEFINE_*` bound to one FlagValues (tests use their own)."""
+
+    def __init__(self, flag_values):
+        self._flag_values = flag_values
+
+    def __getattr__(self, name):
+        define = getattr(flags, name)
+        return lambda *args, **kwargs: define(*args, flag_values=self._flag_values, **kwargs)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    dataset: str
+    data_dir: str
+    omniglot_split: str
+    preset: str
+    method: str
+    seed: int
+    label_scheme: str
+    label_fraction: float
+    n_way: int
+    k_shot: int
+    train_query: int
+    eval_query: int
+    meta_batch: int
+    iterations: int
+    meta_lr: float
+    inner_lr: float
+    inner_steps: int
+    val_inner_lr: float
+    val_inner_steps: int
+    test_inner_lr: float
+    test_inner_steps: int
+    first_order: bool
+    clip_norm: float
+    batch_norm: str
+    num_val_tasks: int
+    num_test_tasks: int
+    val_every: int
+    log_every: int
+    image_every: int
+    checkpoint_every: int
+    output_dir: str
+    eval_checkpoint: str
+    distribute: str
+    xla: bool
+    deterministic: bool
+
+    def __post_init__(self):
+        check = [
+            (self.n_way >= 2, "--n_way must be at least 2."),
+            (self.k_shot >= 1, "--k_shot must be at least 1."),
+            (self.train_query >= 1 and self.eval_query >= 1, "query sizes must be at least 1."),
+            (self.meta_batch >= 1, "--meta_batch must be at least 1."),
+            (self.iterations >= 0, "--iterations must be >= 0."),
+            (0.0 <= self.label_fraction <= 1.0, "--label_fraction must lie in [0, 1]."),
+            (self.clip_norm >= 0, "--clip_norm must be >= 0 (0 turns clipping off)."),
+            (min(self.val_every, self.log_every, self.checkpoint_every, self.image_every) >= 1,
+             "--val_every, --log_every, --image_every and --checkpoint_every must be >= 1."),
+            (self.num_test_tasks >= 1 and self.num_val_tasks >= 1,
+             "--num_val_tasks and --num_test_tasks must be >= 1."),
+        ]
+        for ok, message in check:
+            if not ok:
+                raise ValueError(message)
+
+    @classmethod
+    def from_flags(cls, argv_flags=FLAGS) -> "Config":
+        """The flags' values, with the preset's values for flags not given."""
+        values = {f.name: argv_flags[f.name].value for f in dataclasses.fields(cls)}
+        preset = PRESETS[(values["dataset"], values["preset"])]
+        for name, value in preset.items():
+            if not argv_flags[name].present:
+                values[name] = value
+        for stage in ("val", "test"):
+            if values[f"{stage}_inner_lr"] is None:
+                values[f"{stage}_inner_lr"] = values["inner_lr"]
+        if values["output_dir"] is None:
+            values["output_dir"] = default_output_dir(values)
+        return cls(**values)
+
+
+def default_output_dir(v) -> str:
+    fraction = f"{v['label_scheme']}{v['label_fraction']:g}"
+    return (f"runs/{v['dataset']}_{v['method']}_{v['n_way']}w{v['k_shot']}s_"
+            f"{fraction}_seed{v['seed']}")
+
+
+def config_from_args(*args: str) -> Config:
+    """A Config from command-line style arguments, without touching the global FLAGS."""
+    flag_values = flags.FlagValues()
+    define_flags(flag_values)
+    flag_values(["config", *args])
+    return Config.from_flags(flag_values)

@@ -1,0 +1,54 @@
+"""Accuracy summaries and the results JSON that sweeps and plots read."""
+import json
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+
+# Keys every results JSON has; later tools (sweep, plots) rely on them.
+REQUIRED_KEYS = ("dataset", "method", "label_scheme", "label_fraction", "n_way", "k_shot",
+                 "test_accuracy", "test_ci95", "num_test_tasks", "seed", "iterations",
+                 "wall_seconds", "command", "git_commit", "data_source", "config")
+
+
+def mean_ci95(accuracies):
+    """Mean and 95% confidence half-width, 1.96 * std / sqrt(n) (population std)."""
+    a = np.asarray(accuracies, dtype=np.float64)
+    if a.size == 0:
+        raise ValueError("no accuracies to summarize")
+    return float(a.mean()), float(1.96 * a.std() / np.sqrt(a.size))
+
+
+def git_commit() -> str:
+    """HEAD of the checkout this code runs from, marked '-dirty' with local changes."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        run = lambda *a: subprocess.run(["git", *a], cwd=here, capture_output=True,  # noqa
+                                        text=True, check=True).stdout.strip()
+        commit = run("rev-parse", "HEAD")
+        return commit + ("-dirty" if run("status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def write_json_atomic(path: str, data) -> None:
+    """Write JSON so that readers see the old file or the whole new one, never a part."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp_", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def check_results(results: dict) -> None:
+    missing = [k for k in REQUIRED_KEYS if k not in results]
+    if missing:
+        raise ValueError(f"results lack the keys {missing}")

@@ -1,0 +1,258 @@
+"""One trainer: data -> tasks -> MAML -> checkpoints, TensorBoard, test results.
+
+Run state lives in ``config.output_dir``:
+  ckpt/         resumable checkpoints (weights, optimizer, step, best validation accuracy)
+  best/         the checkpoint with the best validation accuracy
+  tb/           TensorBoard logs (train/, val/)
+  config.json   the flags of the run; a resumed run must match them
+  history.json  validation accuracy by step
+  results.json  the test results (written atomically at the end)
+
+Randomness is stateless: training task i is a pure function of (seed, i), so the step
+counter in the checkpoint is the whole data/RNG state and a resumed run continues
+exactly where the killed one stopped.
+"""
+import dataclasses
+import json
+import os
+import shlex
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from databases import get_database
+from meta import evaluation, summaries
+from meta.maml import MAML, InnerLoop
+from models.classifier import CONFIGS, ConvNet
+from tasks import label_budget
+from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
+from tasks.seeding import derive_seed
+
+# Flags that may change between a run and its resumption without changing what it trains.
+_RESUMABLE_CHANGES = {"iterations", "eval_checkpoint", "num_test_tasks", "test_inner_lr",
+                      "test_inner_steps", "log_every", "image_every", "checkpoint_every",
+                      "data_dir", "xla", "distribute", "preset", "output_dir"}
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """`mirrored` replicates over all GPUs, or over all logical CPUs where there is no GPU."""
+    if name == "mirrored":
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
+    return tf.distribute.get_strategy()
+
+
+class Trainer:
+    def __init__(self, config, database=None):
+        self.config = c = config
+        if c.deterministic:
+            tf.config.experimental.enable_op_determinism()
+        self.database = database or get_database(
+            c.dataset, data_dir=c.data_dir, seed=derive_seed(c.seed, "split"),
+            **({"split": c.omniglot_split} if c.dataset == "omniglot" else {}))
+        self._build_samplers()
+        self.strategy = make_strategy(c.distribute)
+        if c.meta_batch % self.strategy.num_replicas_in_sync:
+            raise ValueError(f"--meta_batch={c.meta_batch} must be a multiple of the "
+                             f"{self.strategy.num_replicas_in_sync} replicas of --distribute.")
+        with self.strategy.scope():
+            self.model = ConvNet(CONFIGS[c.dataset], c.n_way, c.batch_norm,
+                                 seed=derive_seed(c.seed, "init"))
+            self.optimizer = tf.keras.optimizers.Adam(c.meta_lr)
+            self.optimizer.build(self.model.trainable_weights)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            self.best_val = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
+        self.maml = MAML(self.model, self.optimizer, InnerLoop(c.inner_steps, c.inner_lr),
+                         first_order=c.first_order, clip_norm=c.clip_norm,
+                         strategy=self.strategy, jit_compile=c.xla)
+        checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
+                                         step=self.step, best_val=self.best_val)
+        self.latest = tf.train.CheckpointManager(checkpoint, os.path.join(c.output_dir, "ckpt"), 3)
+        self.best = tf.train.CheckpointManager(checkpoint, os.path.join(c.output_dir, "best"), 1)
+
+    # ----------------------------------------------------------------- data
+    def _build_samplers(self):
+        c, db = self.config, self.database
+        train = db.train
+        mask = label_budget.select_labeled(train.labels, c.label_scheme, c.label_fraction,
+                                           derive_seed(c.seed, "labels"))
+        train_shape = TaskShape(c.n_way, c.k_shot, c.train_query)
+        self.labeled = label_budget.labeled_pool(train.labels, mask, train_shape.per_class)
+        logging.info("Label budget %s=%g: %s", c.label_scheme, c.label_fraction,
+                     self.labeled.summary())
+        if self.labeled.num_classes < c.n_way:
+            raise ValueError(
+                f"The label budget (--label_scheme={c.label_scheme} --label_fraction="
+                f"{c.label_fraction:g}) leaves {self.labeled.num_classes} classes with at least "
+                f"K + query = {train_shape.per_class} labeled images, fewer than --n_way={c.n_way}. "
+                "Raise --label_fraction, choose another --label_scheme, or lower --k_shot / "
+                "--train_query.")
+        idx = self.labeled.indices
+        self.train_sampler = TaskSampler(train.images[idx], train.labels[idx], train_shape,
+                                         "labeled training tasks")
+        eval_shape = TaskShape(c.n_way, c.k_shot, c.eval_query)
+        self.val_sampler = TaskSampler(db.val.images, db.val.labels, eval_shape, "validation")
+        self.test_sampler = TaskSampler(db.test.images, db.test.labels, eval_shape, "test")
+
+    def _train_batches(self, start_step: int):
+        c = self.config
+        tasks = task_stream(self.train_sampler, derive_seed(c.seed, "train_tasks"),
+                            start=start_step * c.meta_batch)
+        return meta_batches(tasks, c.meta_batch)
+
+    def eval_tasks(self, split: str):
+        c = self.config
+        sampler, count = ((self.val_sampler, c.num_val_tasks) if split == "val"
+                          else (self.test_sampler, c.num_test_tasks))
+        return task_stream(sampler, derive_seed(c.seed, f"{split}_tasks"), count=count).prefetch(8)
+
+    # ----------------------------------------------------------------- training
+    def _check_or_write_config(self):
+        path = os.path.join(self.config.output_dir, "config.json")
+        mine = dataclasses.asdict(self.config)
+        if os.path.exists(path):
+            with open(path) as f:
+                theirs = json.load(f)
+            changed = sorted(k for k in mine if k not in _RESUMABLE_CHANGES
+                             and theirs.get(k) != mine[k])
+            if changed:
+                raise ValueError(
+                    f"{self.config.output_dir} holds a run with other settings "
+                    f"({', '.join(f'{k}: {theirs.get(k)!r} -> {mine[k]!r}' for k in changed)}). "
+                    "Pass a new --output_dir, or the same flags to resume it.")
+        evaluation.write_json_atomic(path, mine)
+
+    def _history(self):
+        path = os.path.join(self.config.output_dir, "history.json")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            # Drop validations of steps the restored checkpoint had not reached.
+            return [h for h in json.load(f) if h["step"] <= int(self.step.numpy())]
+
+    def train(self):
+        c = self.config
+        self._check_or_write_config()
+        if self.latest.latest_checkpoint:
+            self.latest.checkpoint.restore(self.latest.latest_checkpoint).assert_consumed()
+            logging.info("Resuming %s from step %d.", c.output_dir, int(self.step.numpy()))
+        history = self._history()
+        start = int(self.step.numpy())
+        tb = os.path.join(c.output_dir, "tb")
+        train_writer = tf.summary.create_file_writer(os.path.join(tb, "train"))
+        val_writer = tf.summary.create_file_writer(os.path.join(tb, "val"))
+        batches = iter(self.strategy.experimental_distribute_dataset(self._train_batches(start)))
+        clock, window = time.perf_counter(), []
+        for step in range(start + 1, c.iterations + 1):
+            t0 = time.perf_counter()
+            support, query = next(batches)
+            loss, acc, norm = self.maml.train_step(support, query)
+            self.step.assign(step)
+            window.append((float(loss), float(acc), time.perf_counter() - t0))
+            if step % c.log_every == 0 or step == c.iterations:
+                self._log_train(train_writer, step, window, norm, start, clock)
+                window = []
+            if step % c.image_every == 0 or step == start + 1:
+                with train_writer.as_default(step=step):
+                    local = self.strategy.experimental_local_results
+                    tf.summary.image("task (support | query)",
+                                     summaries.task_grid(local(support)[0][0], local(query)[0][0]))
+            if step % c.val_every == 0 or step == c.iterations:
+                history.append(self._validate(val_writer, step))
+            if step % c.checkpoint_every == 0 or step == c.iterations:
+                self._save_history(history)
+                self.latest.save(checkpoint_number=step)
+        return history
+
+    def _log_train(self, writer, step, window, norm, start, clock):
+        c = self.config
+        loss, acc, seconds = (float(np.mean(v)) for v in zip(*window))
+        with writer.as_default(step=step):
+            tf.summary.scalar("loss", loss)
+            tf.summary.scalar("accuracy", acc)
+            tf.summary.scalar("learning_rate", float(self.optimizer.learning_rate.numpy()))
+            tf.summary.scalar("step_ms", 1000 * seconds)
+            tf.summary.scalar("grad_norm", float(norm))
+        elapsed = time.perf_counter() - clock
+        eta = elapsed / (step - start) * (c.iterations - step)
+        logging.info("step %d/%d (%.0f%%)  loss %.3f  acc %.3f  %.0f ms/step  elapsed %s  ETA %s",
+                     step, c.iterations, 100 * step / c.iterations, loss, acc, 1000 * seconds,
+                     _minutes(elapsed), _minutes(eta))
+
+    def _validate(self, writer, step):
+        c = self.config
+        accuracies = self.maml.evaluate(self.eval_tasks("val"),
+                                        InnerLoop(c.val_inner_steps, c.val_inner_lr))
+        mean, ci = evaluation.mean_ci95(accuracies)
+        with writer.as_default(step=step):
+            tf.summary.scalar("accuracy", mean)
+        improved = mean > self.best_val.numpy()
+        if improved:
+            self.best_val.assign(mean)
+            self.best.save(checkpoint_number=step)
+        logging.info("validation at step %d: %.4f +- %.4f%s", step, mean, ci,
+                     "  (best so far: saved)" if improved else "")
+        return {"step": step, "val_accuracy": mean, "val_ci95": ci}
+
+    def _save_history(self, history):
+        evaluation.write_json_atomic(os.path.join(self.config.output_dir, "history.json"), history)
+
+    # ----------------------------------------------------------------- testing
+    def _restore_for_test(self) -> str:
+        name = self.config.eval_checkpoint
+        path = {"best": self.best.latest_checkpoint,
+                "latest": self.latest.latest_checkpoint}.get(name, name)
+        if path is None:
+            if self.config.iterations > 0:
+                raise FileNotFoundError(f"No {name!r} checkpoint in {self.config.output_dir}.")
+            return "initial weights"
+        tf.train.Checkpoint(model=self.model).restore(path).expect_partial()
+        return path
+
+    def test(self):
+        c = self.config
+        checkpoint = self._restore_for_test()
+        logging.info("Testing %s on %d fixed test tasks (%d inner steps).", checkpoint,
+                     c.num_test_tasks, c.test_inner_steps)
+        report = lambda n: n % 100 == 0 and logging.info("  test task %d/%d", n, c.num_test_tasks)  # noqa
+        accuracies = self.maml.evaluate(self.eval_tasks("test"),
+                                        InnerLoop(c.test_inner_steps, c.test_inner_lr), report)
+        mean, ci = evaluation.mean_ci95(accuracies)
+        return {"test_accuracy": mean, "test_ci95": ci, "num_test_tasks": len(accuracies),
+                "checkpoint": checkpoint}
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+def run(config, database=None) -> dict:
+    """Train (or resume), test, and write ``results.json``; returns the results."""
+    start = time.time()
+    trainer = Trainer(config, database)
+    history = trainer.train()
+    tested = trainer.test()
+    c = config
+    results = {
+        "dataset": c.dataset, "method": c.method, "label_scheme": c.label_scheme,
+        "label_fraction": c.label_fraction, "n_way": c.n_way, "k_shot": c.k_shot,
+        "seed": c.seed, "iterations": c.iterations,
+        "wall_seconds": time.time() - start,  # of this invocation; a resumed run counts anew
+        "command": " ".join(shlex.quote(a) for a in sys.argv),
+        "git_commit": evaluation.git_commit(), "data_source": trainer.database.source,
+        "config": dataclasses.asdict(c), "val_history": history,
+        "labeled_images": trainer.labeled.num_labeled,
+        "labeled_classes": trainer.labeled.num_classes,
+        **tested,
+    }
+    evaluation.check_results(results)
+    path = os.path.join(c.output_dir, "results.json")
+    evaluation.write_json_atomic(path, results)
+    logging.info("Test accuracy %.2f%% +- %.2f (%d tasks). Results: %s  TensorBoard: "
+                 "tensorboard --logdir %s", 100 * results["test_accuracy"],
+                 100 * results["test_ci95"], results["num_test_tasks"], path,
+                 os.path.join(c.output_dir, "tb"))
+    return results

@@ -1,0 +1,1 @@
+"""Keras models: meta-learned classifiers (and, later, GANs)."""

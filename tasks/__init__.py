@@ -1,0 +1,1 @@
+"""Task pipelines: labeled tasks (and, later, generated and mixed streams)."""

@@ -1,0 +1,144 @@
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import util
+from meta import evaluation
+from meta.config import config_from_args
+from meta.trainer import Trainer, run
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# A small, fast run: 2 tasks per meta-batch, a few validation/test tasks.
+FAST = ("--meta_batch=2", "--num_val_tasks=3", "--num_test_tasks=5", "--val_inner_steps=2",
+        "--test_inner_steps=3", "--log_every=2", "--image_every=2")
+
+
+def config(tmp_path, *args, name="run"):
+    return config_from_args(*FAST, f"--output_dir={tmp_path / name}", *args)
+
+
+def weights(trainer):
+    return [w.numpy() for w in trainer.model.trainable_weights]
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+    db = util.database()
+    straight = Trainer(config(tmp_path, "--iterations=6", "--checkpoint_every=3",
+                              "--val_every=3", name="straight"), db)
+    straight.train()
+    first = Trainer(config(tmp_path, "--iterations=3", "--checkpoint_every=3",
+                           "--val_every=3", name="resumed"), db)
+    first.train()
+    assert not all(np.array_equal(a, b) for a, b in zip(weights(first), weights(straight)))
+    resumed = Trainer(config(tmp_path, "--iterations=6", "--checkpoint_every=3",
+                             "--val_every=3", name="resumed"), db)
+    history = resumed.train()
+    assert int(resumed.step.numpy()) == 6
+    assert int(resumed.optimizer.iterations.numpy()) == 6
+    for a, b in zip(weights(resumed), weights(straight)):
+        np.testing.assert_array_equal(a, b)
+    assert [h["step"] for h in history] == [3, 6]
+
+
+def test_run_writes_results_with_provenance(tmp_path):
+    results = run(config(tmp_path, "--iterations=4", "--val_every=2"), util.database())
+    with open(tmp_path / "run" / "results.json") as f:
+        written = json.load(f)
+    assert written == json.loads(json.dumps(results))
+    evaluation.check_results(written)
+    assert 0.0 <= written["test_accuracy"] <= 1.0 and written["num_test_tasks"] == 5
+    assert written["config"]["iterations"] == 4 and written["iterations"] == 4
+    assert written["checkpoint"].endswith("best/ckpt-" + str(
+        max(written["val_history"], key=lambda h: h["val_accuracy"])["step"]))
+    assert not [f for f in os.listdir(tmp_path / "run") if f.startswith(".tmp")]
+
+
+def test_easy_tasks_are_learned(tmp_path):
+    results = run(config(tmp_path, "--iterations=30", "--val_every=15", "--test_inner_steps=5"),
+                  util.database())
+    assert results["test_accuracy"] > 0.9  # chance is 0.2
+
+
+def test_evaluation_tasks_are_fixed_and_independent_of_training(tmp_path):
+    db = util.database()
+    trainer = Trainer(config(tmp_path, "--iterations=2"), db)
+    before = [s.numpy() for s, _ in trainer.eval_tasks("test")]
+    trainer.train()
+    after = [s.numpy() for s, _ in trainer.eval_tasks("test")]
+    other = Trainer(config(tmp_path, "--meta_lr=0.01", "--inner_steps=2", name="other"), db)
+    others = [s.numpy() for s, _ in other.eval_tasks("test")]
+    assert all(np.array_equal(a, b) and np.array_equal(a, c)
+               for a, b, c in zip(before, after, others))
+    val = [s.numpy() for s, _ in trainer.eval_tasks("val")]
+    assert not np.array_equal(val[0], before[0])
+
+
+def test_budget_that_leaves_too_few_classes_fails_at_start(tmp_path):
+    with pytest.raises(ValueError, match="--label_fraction"):
+        Trainer(config(tmp_path, "--label_fraction=0.2"), util.database(train=(20, 10)))
+    # `instances`: 30% of 10 images per class is 3 < K + query = 6.
+    with pytest.raises(ValueError, match="leaves 0 classes"):
+        Trainer(config(tmp_path, "--label_scheme=instances", "--label_fraction=0.3"),
+                util.database())
+
+
+def test_contradicting_flags_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="--n_way"):
+        config(tmp_path, "--n_way=1")
+
+
+def test_output_dir_of_another_run_is_refused(tmp_path):
+    Trainer(config(tmp_path, "--iterations=1"), util.database()).train()
+    with pytest.raises(ValueError, match="inner_lr"):
+        Trainer(config(tmp_path, "--iterations=2", "--inner_lr=0.1"), util.database()).train()
+
+
+def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys; sys.path.insert(0, {os.path.join(REPO, 'tests')!r})
+        import numpy as np, tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import util
+        from meta.config import config_from_args
+        from meta.maml import MAML, InnerLoop
+        from meta.trainer import Trainer, make_strategy
+        from models.classifier import OMNIGLOT, ConvNet
+        from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
+        db = util.database()
+        try:
+            Trainer(config_from_args("--meta_batch=3", "--distribute=mirrored"), db)
+            raise AssertionError("a meta-batch that does not split across replicas was accepted")
+        except ValueError as e:
+            assert "multiple of" in str(e)
+        sampler = TaskSampler(db.train.images, db.train.labels, TaskShape(5, 1, 5), "train")
+        batches = meta_batches(task_stream(sampler, seed=0), 4)
+        result = {{}}
+        for mode in ("default", "mirrored"):
+            strategy = make_strategy(mode)
+            assert strategy.num_replicas_in_sync == (2 if mode == "mirrored" else 1)
+            with strategy.scope():
+                model = ConvNet(OMNIGLOT, 5, seed=1)
+                maml = MAML(model, tf.keras.optimizers.SGD(0.1), InnerLoop(2, 0.4),
+                            strategy=strategy)
+            data = iter(strategy.experimental_distribute_dataset(batches))
+            for _ in range(2):
+                maml.train_step(*next(data))
+            result[mode] = [w.numpy() for w in model.trainable_weights]
+        for a, b in zip(result["default"], result["mirrored"]):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        # The trainer runs under the mirrored strategy end to end.
+        c = config_from_args("--meta_batch=2", "--iterations=2", "--val_every=2",
+                             "--num_val_tasks=2", "--distribute=mirrored",
+                             "--output_dir=" + sys.argv[1])
+        assert Trainer(c, db).train()[-1]["step"] == 2
+        print("MATCH")
+    """)
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO,
+                         capture_output=True, text=True, timeout=600)
+    assert "MATCH" in out.stdout, out.stderr[-3000:]
