@@ -15,7 +15,7 @@ FLAGS = flags.FLAGS
 
 # Per data set and preset: only the values that differ from the flag defaults below.
 PRESETS = {
-    ("omniglot", "cpu"): dict(iterations=5000),
+    ("omniglot", "cpu"): dict(iterations=8000),
     ("omniglot", "paper"): dict(iterations=15000, num_val_tasks=200, val_every=500),
     ("mini_imagenet", "cpu"): dict(iterations=1000, inner_lr=0.05, num_val_tasks=50),
     ("mini_imagenet", "paper"): dict(iterations=15000, inner_lr=0.05, num_val_tasks=200),

@@ -65,11 +65,14 @@ class Trainer:
             self.optimizer.build(self.model.trainable_weights)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
             self.best_val = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
+            # Seconds spent training, over all resumptions of the run.
+            self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
         self.maml = MAML(self.model, self.optimizer, InnerLoop(c.inner_steps, c.inner_lr),
                          first_order=c.first_order, clip_norm=c.clip_norm,
                          strategy=self.strategy, jit_compile=c.xla)
         checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
-                                         step=self.step, best_val=self.best_val)
+                                         step=self.step, best_val=self.best_val,
+                                         train_seconds=self.train_seconds)
         self.latest = tf.train.CheckpointManager(checkpoint, os.path.join(c.output_dir, "ckpt"), 3)
         self.best = tf.train.CheckpointManager(checkpoint, os.path.join(c.output_dir, "best"), 1)
 
@@ -146,6 +149,7 @@ class Trainer:
         val_writer = tf.summary.create_file_writer(os.path.join(tb, "val"))
         batches = iter(self.strategy.experimental_distribute_dataset(self._train_batches(start)))
         clock, window = time.perf_counter(), []
+        seconds_before = float(self.train_seconds.numpy())
         for step in range(start + 1, c.iterations + 1):
             t0 = time.perf_counter()
             support, query = next(batches)
@@ -163,6 +167,7 @@ class Trainer:
             if step % c.val_every == 0 or step == c.iterations:
                 history.append(self._validate(val_writer, step))
             if step % c.checkpoint_every == 0 or step == c.iterations:
+                self.train_seconds.assign(seconds_before + time.perf_counter() - clock)
                 self._save_history(history)
                 self.latest.save(checkpoint_number=step)
         return history
@@ -231,18 +236,22 @@ def _minutes(seconds: float) -> str:
 
 def run(config, database=None) -> dict:
     """Train (or resume), test, and write ``results.json``; returns the results."""
-    start = time.time()
+    commit = evaluation.git_commit()  # before training: the code that ran, not later edits
     trainer = Trainer(config, database)
     history = trainer.train()
+    test_start = time.perf_counter()
     tested = trainer.test()
+    test_seconds = time.perf_counter() - test_start
     c = config
     results = {
         "dataset": c.dataset, "method": c.method, "label_scheme": c.label_scheme,
         "label_fraction": c.label_fraction, "n_way": c.n_way, "k_shot": c.k_shot,
         "seed": c.seed, "iterations": c.iterations,
-        "wall_seconds": time.time() - start,  # of this invocation; a resumed run counts anew
+        # Training over all resumptions (validation included) plus this test.
+        "wall_seconds": float(trainer.train_seconds.numpy()) + test_seconds,
+        "train_seconds": float(trainer.train_seconds.numpy()), "test_seconds": test_seconds,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
-        "git_commit": evaluation.git_commit(), "data_source": trainer.database.source,
+        "git_commit": commit, "data_source": trainer.database.source,
         "config": dataclasses.asdict(c), "val_history": history,
         "labeled_images": trainer.labeled.num_labeled,
         "labeled_classes": trainer.labeled.num_classes,
