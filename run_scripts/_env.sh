@@ -3,7 +3,7 @@
 # SSML_EXTRAS=gpu installs the CUDA build of TensorFlow as well.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-VENV=${SSML_VENV:-.venv}
+VENV=$(realpath -m "${SSML_VENV:-.venv}")
 extras="test${SSML_EXTRAS:+,$SSML_EXTRAS}"
 stamp="$VENV/.installed-$(cat setup.py | sha256sum | cut -c1-16)-$extras"
 if [ ! -f "$stamp" ]; then
@@ -15,5 +15,5 @@ if [ ! -f "$stamp" ]; then
     || { echo "Installing dependencies failed; see the messages above." >&2; exit 1; }
   rm -f "$VENV"/.installed-* && touch "$stamp"
 fi
-export PATH="$PWD/$VENV/bin:$PATH"
+export PATH="$VENV/bin:$PATH"
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1}
