@@ -230,6 +230,15 @@ class Trainer:
                 "checkpoint": checkpoint}
 
 
+def command_line() -> str:
+    """The command that reproduces this run, as the user would type it (from the repo root)."""
+    script = os.environ.get("SSML_RUN_SCRIPT")  # set by run_scripts/*.sh
+    if script:
+        return " ".join(["bash", script] + [shlex.quote(a) for a in sys.argv[1:]])
+    module = "python -m run_scripts." + os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    return " ".join([module] + [shlex.quote(a) for a in sys.argv[1:]])
+
+
 def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
@@ -250,7 +259,7 @@ def run(config, database=None) -> dict:
         # Training over all resumptions (validation included) plus this test.
         "wall_seconds": float(trainer.train_seconds.numpy()) + test_seconds,
         "train_seconds": float(trainer.train_seconds.numpy()), "test_seconds": test_seconds,
-        "command": " ".join(shlex.quote(a) for a in sys.argv),
+        "command": command_line(),
         "git_commit": commit, "data_source": trainer.database.source,
         "config": dataclasses.asdict(c), "val_history": history,
         "labeled_images": trainer.labeled.num_labeled,
