@@ -10,15 +10,19 @@ from absl import flags
 
 from models.classifier import BATCH_NORM_MODES
 from tasks.label_budget import SCHEMES
+from tasks.lasium import SAMPLERS
+from tasks.mixing import STRATEGIES as MIX_STRATEGIES
 
 FLAGS = flags.FLAGS
 
 # Per data set and preset: only the values that differ from the flag defaults below.
 PRESETS = {
     ("omniglot", "cpu"): dict(iterations=8000),
-    ("omniglot", "paper"): dict(iterations=15000, num_val_tasks=200, val_every=500),
+    ("omniglot", "paper"): dict(iterations=15000, num_val_tasks=200, val_every=500,
+                                gan_epochs=500),
     ("mini_imagenet", "cpu"): dict(iterations=1000, inner_lr=0.05, num_val_tasks=50),
-    ("mini_imagenet", "paper"): dict(iterations=15000, inner_lr=0.05, num_val_tasks=200),
+    ("mini_imagenet", "paper"): dict(iterations=15000, inner_lr=0.05, num_val_tasks=200,
+                                     gan_epochs=1000),
 }
 
 
@@ -31,7 +35,10 @@ def define_flags(flag_values=FLAGS):
                   "Omniglot class split: seeded 1200/100/323 characters, or Lake's "
                   "background/evaluation alphabets.")
     d.DEFINE_enum("preset", "cpu", ["cpu", "paper"], "Budget preset for flags not given.")
-    d.DEFINE_enum("method", "maml", ["maml"], "Meta-learning method.")
+    d.DEFINE_enum("method", "maml", ["maml", "lasium", "ssml"],
+                  "maml: MAML on the labeled tasks the budget allows (at --label_fraction < 1 "
+                  "the labeled-only baseline); lasium: on GAN-generated tasks only; ssml: on "
+                  "labeled tasks mixed with generated ones (--mix).")
     d.DEFINE_integer("seed", 0, "Fixes data split, label subset, tasks and initialization.")
     d.DEFINE_enum("label_scheme", "classes", list(SCHEMES), "Which training labels are kept.")
     d.DEFINE_float("label_fraction", 1.0, "Fraction X in [0, 1] of labels kept.")
@@ -64,6 +71,30 @@ def define_flags(flag_values=FLAGS):
                   "default: one device; mirrored: split each meta-batch across all GPUs.")
     d.DEFINE_bool("xla", False, "Compile the meta-gradient with XLA (jit_compile).")
     d.DEFINE_bool("deterministic", True, "Deterministic TensorFlow ops (exact resume).")
+    # Generated (LASIUM) tasks and their GAN.
+    d.DEFINE_enum("lasium", "ro", list(SAMPLERS), "LASIUM sampler: n (noise), ro (toward "
+                  "random vectors), oc (toward other anchors).")
+    d.DEFINE_float("lasium_sigma", 0.5, "LASIUM-N: std of the noise added to an anchor.")
+    d.DEFINE_float("lasium_ro_alpha", 0.2, "LASIUM-RO: interpolation toward a random vector.")
+    d.DEFINE_float("lasium_oc_alpha", 0.6, "LASIUM-OC: interpolation toward another anchor.")
+    d.DEFINE_float("lasium_anchor_epsilon", 0.0, "Redraw anchors until all pairwise squared "
+                   "distances exceed this (0: off).")
+    d.DEFINE_enum("mix", "batch", list(MIX_STRATEGIES), "ssml: how labeled and generated "
+                  "tasks are merged (alternate: whole meta-batches in blocks; batch: both in "
+                  "every meta-batch; schedule: the labeled share moves over the run).")
+    d.DEFINE_float("labeled_share", 0.5, "ssml: share of labeled tasks (the final share for "
+                   "--mix=schedule).")
+    d.DEFINE_float("labeled_share_start", 0.0, "ssml, --mix=schedule: the share at the start.")
+    d.DEFINE_integer("mix_block", 1, "ssml, --mix=alternate: meta-iterations per block.")
+    d.DEFINE_bool("query_augmentation", False, "Randomly shift the query images of generated "
+                  "tasks (up to 10% of the image size).")
+    d.DEFINE_string("gan_dir", "runs/gans", "Cache of trained GANs, shared by runs.")
+    d.DEFINE_integer("gan_epochs", 30, "GAN training epochs.")
+    d.DEFINE_integer("gan_batch_size", 128, "GAN batch size.")
+    d.DEFINE_float("gan_lr", 3e-4, "Adam learning rate of both GAN networks.")
+    d.DEFINE_float("gan_label_noise", 0.05, "Uniform noise moving the GAN's real/fake targets.")
+    d.DEFINE_float("gan_diversity_weight", 1.0, "Weight of the mode-seeking diversity term.")
+    d.DEFINE_integer("gan_checkpoint_every", 5, "GAN state and generator snapshot every N epochs.")
 
 
 class _Definer:
@@ -114,6 +145,23 @@ class Config:
     distribute: str
     xla: bool
     deterministic: bool
+    lasium: str
+    lasium_sigma: float
+    lasium_ro_alpha: float
+    lasium_oc_alpha: float
+    lasium_anchor_epsilon: float
+    mix: str
+    labeled_share: float
+    labeled_share_start: float
+    mix_block: int
+    query_augmentation: bool
+    gan_dir: str
+    gan_epochs: int
+    gan_batch_size: int
+    gan_lr: float
+    gan_label_noise: float
+    gan_diversity_weight: float
+    gan_checkpoint_every: int
 
     def __post_init__(self):
         check = [
@@ -128,6 +176,11 @@ class Config:
              "--val_every, --log_every, --image_every and --checkpoint_every must be >= 1."),
             (self.num_test_tasks >= 1 and self.num_val_tasks >= 1,
              "--num_val_tasks and --num_test_tasks must be >= 1."),
+            (self.gan_epochs >= 1 and self.gan_batch_size >= 1 and self.gan_checkpoint_every >= 1,
+             "--gan_epochs, --gan_batch_size and --gan_checkpoint_every must be >= 1."),
+            (self.method != "lasium" or self.label_fraction == 0.0,
+             "--method=lasium uses no labels: pass --label_fraction=0 (the GAN trains on the "
+             "unlabeled pool, all training images at 0)."),
         ]
         for ok, message in check:
             if not ok:
@@ -150,8 +203,11 @@ class Config:
 
 
 def default_output_dir(v) -> str:
+    method = v["method"] + (f"-{v['lasium']}" if v["method"] != "maml" else "")
+    if v["method"] == "ssml":
+        method += f"-{v['mix']}{v['labeled_share']:g}"
     fraction = f"{v['label_scheme']}{v['label_fraction']:g}"
-    return (f"runs/{v['dataset']}_{v['method']}_{v['n_way']}w{v['k_shot']}s_"
+    return (f"runs/{v['dataset']}_{method}_{v['n_way']}w{v['k_shot']}s_"
             f"{fraction}_seed{v['seed']}")
 
 

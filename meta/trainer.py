@@ -25,16 +25,44 @@ from absl import logging
 
 from databases import get_database
 from meta import evaluation, summaries
+from meta.gan_training import GANConfig, train_or_load_gan
 from meta.maml import MAML, InnerLoop
 from models.classifier import CONFIGS, ConvNet
 from tasks import label_budget
 from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
+from tasks.lasium import GeneratedTasks, LasiumConfig, generated_stream
+from tasks.mixing import MixConfig, mixed_stream
 from tasks.seeding import derive_seed
 
 # Flags that may change between a run and its resumption without changing what it trains.
 _RESUMABLE_CHANGES = {"iterations", "eval_checkpoint", "num_test_tasks", "test_inner_lr",
                       "test_inner_steps", "log_every", "image_every", "checkpoint_every",
                       "data_dir", "xla", "distribute", "preset", "output_dir"}
+
+
+def load_database(c):
+    return get_database(c.dataset, data_dir=c.data_dir, seed=derive_seed(c.seed, "split"),
+                        **({"split": c.omniglot_split} if c.dataset == "omniglot" else {}))
+
+
+def labeled_images(c, train) -> np.ndarray:
+    """Mask of the training images whose labels the budget keeps; the rest is unlabeled."""
+    return label_budget.select_labeled(train.labels, c.label_scheme, c.label_fraction,
+                                       derive_seed(c.seed, "labels"))
+
+
+def gan_config(c) -> GANConfig:
+    return GANConfig(epochs=c.gan_epochs, batch_size=c.gan_batch_size, learning_rate=c.gan_lr,
+                     label_noise=c.gan_label_noise, diversity_weight=c.gan_diversity_weight,
+                     checkpoint_every=c.gan_checkpoint_every, seed=derive_seed(c.seed, "gan"))
+
+
+def mix_config(c) -> MixConfig:
+    """maml: labeled tasks only; lasium: generated only; ssml: the mix the flags choose
+    (generated only where no label exists, which is LASIUM)."""
+    if c.method == "ssml" and c.label_fraction > 0:
+        return MixConfig(c.mix, c.labeled_share, c.mix_block, c.labeled_share_start, c.iterations)
+    return MixConfig("batch", 1.0 if c.method == "maml" else 0.0)
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -50,9 +78,7 @@ class Trainer:
         self.config = c = config
         if c.deterministic:
             tf.config.experimental.enable_op_determinism()
-        self.database = database or get_database(
-            c.dataset, data_dir=c.data_dir, seed=derive_seed(c.seed, "split"),
-            **({"split": c.omniglot_split} if c.dataset == "omniglot" else {}))
+        self.database = database or load_database(c)
         self._build_samplers()
         self.strategy = make_strategy(c.distribute)
         if c.meta_batch % self.strategy.num_replicas_in_sync:
@@ -80,31 +106,53 @@ class Trainer:
     def _build_samplers(self):
         c, db = self.config, self.database
         train = db.train
-        mask = label_budget.select_labeled(train.labels, c.label_scheme, c.label_fraction,
-                                           derive_seed(c.seed, "labels"))
+        labeled_mask = labeled_images(c, train)
         train_shape = TaskShape(c.n_way, c.k_shot, c.train_query)
-        self.labeled = label_budget.labeled_pool(train.labels, mask, train_shape.per_class)
-        logging.info("Label budget %s=%g: %s", c.label_scheme, c.label_fraction,
-                     self.labeled.summary())
-        if self.labeled.num_classes < c.n_way:
-            raise ValueError(
-                f"The label budget (--label_scheme={c.label_scheme} --label_fraction="
-                f"{c.label_fraction:g}) leaves {self.labeled.num_classes} classes with at least "
-                f"K + query = {train_shape.per_class} labeled images, fewer than --n_way={c.n_way}. "
-                "Raise --label_fraction, choose another --label_scheme, or lower --k_shot / "
-                "--train_query.")
-        idx = self.labeled.indices
-        self.train_sampler = TaskSampler(train.images[idx], train.labels[idx], train_shape,
-                                         "labeled training tasks")
+        self.labeled = label_budget.labeled_pool(train.labels, labeled_mask, train_shape.per_class)
+        logging.info("Label budget %s=%g: %s; %d unlabeled images", c.label_scheme,
+                     c.label_fraction, self.labeled.summary(), (~labeled_mask).sum())
+        self.mix = mix_config(c)
+        self.train_sampler = self.generated = None  # the streams this run does not use
+        if self.mix.uses_labeled:
+            self.train_sampler = self._labeled_sampler(train, train_shape)
+        if self.mix.uses_generated:
+            self.generated = self._generated_tasks(train.images[~labeled_mask], train_shape)
         eval_shape = TaskShape(c.n_way, c.k_shot, c.eval_query)
         self.val_sampler = TaskSampler(db.val.images, db.val.labels, eval_shape, "validation")
         self.test_sampler = TaskSampler(db.test.images, db.test.labels, eval_shape, "test")
 
+    def _labeled_sampler(self, train, shape):
+        c = self.config
+        if self.labeled.num_classes < c.n_way:
+            raise ValueError(
+                f"The label budget (--label_scheme={c.label_scheme} --label_fraction="
+                f"{c.label_fraction:g}) leaves {self.labeled.num_classes} classes with at least "
+                f"K + query = {shape.per_class} labeled images, fewer than --n_way={c.n_way}. "
+                "Raise --label_fraction, choose another --label_scheme, or lower --k_shot / "
+                "--train_query.")
+        idx = self.labeled.indices
+        return TaskSampler(train.images[idx], train.labels[idx], shape, "labeled training tasks")
+
+    def _generated_tasks(self, unlabeled_images, shape):
+        c = self.config
+        gan = train_or_load_gan(c.dataset, unlabeled_images, gan_config(c), c.gan_dir)
+        lasium = LasiumConfig(c.lasium, c.lasium_sigma, c.lasium_ro_alpha, c.lasium_oc_alpha,
+                              c.lasium_anchor_epsilon)
+        return GeneratedTasks(gan.generator, gan.latent_dim, shape,
+                              self.database.train.images.shape[1:], lasium, c.query_augmentation)
+
     def _train_batches(self, start_step: int):
         c = self.config
-        tasks = task_stream(self.train_sampler, derive_seed(c.seed, "train_tasks"),
-                            start=start_step * c.meta_batch)
-        return meta_batches(tasks, c.meta_batch)
+        labeled_seed = derive_seed(c.seed, "train_tasks")
+        generated_seed = derive_seed(c.seed, "generated_tasks")
+
+        def labeled(size, start):
+            return meta_batches(task_stream(self.train_sampler, labeled_seed, start=start * size), size)
+
+        def generated(size, start):
+            return generated_stream(self.generated, generated_seed, size, start)
+
+        return mixed_stream(labeled, generated, self.mix, c.meta_batch, start_step)
 
     def eval_tasks(self, split: str):
         c = self.config
@@ -162,8 +210,11 @@ class Trainer:
             if step % c.image_every == 0 or step == start + 1:
                 with train_writer.as_default(step=step):
                     local = self.strategy.experimental_local_results
-                    tf.summary.image("task (support | query)",
+                    tf.summary.image("training task (support | query)",
                                      summaries.task_grid(local(support)[0][0], local(query)[0][0]))
+                    real_support, real_query = next(iter(self.eval_tasks("val")))
+                    tf.summary.image("real validation task (support | query)",
+                                     summaries.task_grid(real_support, real_query))
             if step % c.val_every == 0 or step == c.iterations:
                 history.append(self._validate(val_writer, step))
             if step % c.checkpoint_every == 0 or step == c.iterations:

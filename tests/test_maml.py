@@ -140,3 +140,16 @@ def test_evaluation_adapts_without_changing_the_model():
     assert accuracies[0] == pytest.approx(expected)
     untrained = maml.evaluate(tasks.take(1), InnerLoop(0, 0.5))[0]
     assert untrained != accuracies[0]
+
+
+def test_xla_step_matches_the_plain_step():
+    support, query = tiny_task()
+    results = []
+    for xla in (False, True):
+        model = ConvNet(TINY, 3, seed=9)
+        maml = maml_for(model, steps=2, lr=0.4, jit_compile=xla)
+        loss, _, _ = maml.train_step(support[None], query[None])
+        results.append((float(loss), [w.numpy() for w in model.trainable_weights]))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-5)
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

@@ -142,3 +142,31 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
     out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO,
                          capture_output=True, text=True, timeout=600)
     assert "MATCH" in out.stdout, out.stderr[-3000:]
+
+
+REAL_DATA = os.path.join(REPO, "..", "shared", "data")
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(REAL_DATA, "omniglot.npz")),
+                    reason="no real Omniglot in ../shared/data")
+def test_real_omniglot_smoke(tmp_path):
+    results = run(config(tmp_path, "--iterations=40", "--val_every=20", "--num_val_tasks=10",
+                         "--num_test_tasks=20", "--test_inner_steps=10", "--meta_batch=4",
+                         f"--data_dir={REAL_DATA}"))
+    assert results["data_source"].endswith("omniglot.npz")
+    assert results["labeled_classes"] == 1200
+    assert results["test_accuracy"] > 0.35  # chance is 0.2
+
+
+@pytest.mark.parametrize("fraction, share, expect", [
+    ("0.5", "0.5", {"labeled", "generated"}), ("0", "0.5", {"generated"}),
+    ("0.5", "1", {"labeled"})])
+def test_ssml_mixes_the_streams_the_budget_allows(tmp_path, fraction, share, expect):
+    c = config(tmp_path, "--method=ssml", f"--label_fraction={fraction}", "--mix=batch",
+               f"--labeled_share={share}", "--gan_epochs=1", "--gan_batch_size=50",
+               f"--gan_dir={tmp_path / 'gans'}")
+    trainer = Trainer(c, util.database())
+    built = {"labeled": trainer.train_sampler, "generated": trainer.generated}
+    assert {name for name, stream in built.items() if stream is not None} == expect
+    support, query = next(iter(trainer._train_batches(0)))
+    assert support.shape == (2, 5, 1, 28, 28, 1) and query.shape == (2, 5, 5, 28, 28, 1)

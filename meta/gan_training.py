@@ -1,0 +1,162 @@
+"""Train a GAN on unlabeled images, or reuse a cached one.
+
+A GAN is cached under ``<gan_dir>/<dataset>-<key>/``, where the key hashes the training
+images themselves and every setting that changes training except the epoch count:
+
+  state/            the full resumable state (both networks, both optimizers, epoch)
+  generator/        generator snapshots, `epoch-N`, every `checkpoint_every` epochs
+  samples/          PNG grids from fixed latents
+  tb/               TensorBoard: d/g losses, diversity, sample grids
+
+Asking for N epochs loads the snapshot of epoch N when there is one; otherwise training
+resumes from the saved state (or starts) and runs up to epoch N. So a run with more
+epochs extends a cached GAN instead of starting over, and a killed run resumes.
+Shuffling and latents are stateless draws keyed by (seed, epoch) and (seed, step), so a
+resumed run trains exactly as an uninterrupted one.
+"""
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+from tensorflow import keras
+
+from models.gan import GAN
+from models.gan_networks import ARCHITECTURES
+
+
+@dataclasses.dataclass(frozen=True)
+class GANConfig:
+    epochs: int = 30
+    batch_size: int = 128
+    learning_rate: float = 3e-4
+    label_noise: float = 0.05
+    diversity_weight: float = 1.0
+    checkpoint_every: int = 5
+    seed: int = 0
+
+
+def build_gan(dataset: str, config: GANConfig) -> GAN:
+    arch = ARCHITECTURES[dataset]
+    keras.utils.set_random_seed(config.seed)  # the networks' initial weights
+    gan = GAN(arch.generator(arch.latent_dim), arch.discriminator(), arch.latent_dim,
+              config.label_noise, config.diversity_weight, config.seed)
+    gan.compile(keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
+                keras.optimizers.Adam(config.learning_rate, beta_1=0.5))
+    gan.d_optimizer.build(gan.discriminator.trainable_weights)
+    gan.g_optimizer.build(gan.generator.trainable_weights)
+    return gan
+
+
+def cache_dir(gan_dir: str, dataset: str, images: np.ndarray, config: GANConfig) -> str:
+    key = hashlib.sha256(images.tobytes())
+    settings = {k: v for k, v in dataclasses.asdict(config).items()
+                if k not in ("epochs", "checkpoint_every")}
+    key.update(json.dumps({"dataset": dataset, **settings}, sort_keys=True).encode())
+    return os.path.join(gan_dir, f"{dataset}-{key.hexdigest()[:12]}")
+
+
+def epoch_batches(images: np.ndarray, batch_size: int, seed: int, first_epoch: int, epochs: int):
+    """Float batches in [0, 1]: epoch e is a stateless shuffle keyed by (seed, e)."""
+    if len(images) < batch_size:
+        raise ValueError(f"The GAN has {len(images)} training images, fewer than one batch "
+                         f"(--gan_batch_size={batch_size}). Lower --gan_batch_size.")
+    pool = tf.constant(images)
+    n = len(images)
+
+    def one_epoch(epoch):
+        order = tf.argsort(tf.random.stateless_uniform([n], tf.stack([tf.cast(seed, tf.int64), epoch])))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
+
+    return (tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+            .map(lambda i: tf.cast(tf.gather(pool, i), tf.float32) / 255.0,
+                 num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def sample_grid(generator, latents, columns: int = 8):
+    """(1, H*rows, W*columns, C) grid of the generator's images for fixed latents."""
+    images = generator(latents, training=False)
+    _, h, w, c = images.shape
+    rows = images.shape[0] // columns
+    grid = tf.reshape(images[:rows * columns], [rows, columns, h, w, c])
+    return tf.reshape(tf.transpose(grid, [0, 2, 1, 3, 4]), [1, rows * h, columns * w, c])
+
+
+class _Checkpointing(keras.callbacks.Callback):
+    """Saves state and a generator snapshot every `every` epochs and at the last one,
+    and logs losses and a sample grid to TensorBoard."""
+
+    def __init__(self, gan, directory, epoch, every, last_epoch):
+        super().__init__()
+        self.gan, self.directory, self.epoch, self.every, self.last = gan, directory, epoch, every, last_epoch
+        self.state = tf.train.CheckpointManager(_state(gan, epoch), os.path.join(directory, "state"), 1)
+        self.writer = tf.summary.create_file_writer(os.path.join(directory, "tb"))
+        self.latents = tf.random.stateless_normal([64, gan.latent_dim], [7, 7])
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        self.epoch.assign(done)
+        with self.writer.as_default(step=done):
+            for name, value in (logs or {}).items():
+                tf.summary.scalar(name, value)
+            if done % self.every == 0 or done == self.last:
+                grid = sample_grid(self.gan.generator, self.latents)
+                tf.summary.image("samples", grid)
+                os.makedirs(os.path.join(self.directory, "samples"), exist_ok=True)
+                tf.io.write_file(os.path.join(self.directory, "samples", f"epoch-{done}.png"),
+                                 tf.io.encode_png(tf.cast(tf.round(grid[0] * 255), tf.uint8)))
+        if done % self.every == 0 or done == self.last:
+            self.state.save(checkpoint_number=done)
+            tf.train.Checkpoint(generator=self.gan.generator).write(_snapshot(self.directory, done))
+
+
+def _state(gan, epoch):
+    return tf.train.Checkpoint(generator=gan.generator, discriminator=gan.discriminator,
+                               d_optimizer=gan.d_optimizer, g_optimizer=gan.g_optimizer,
+                               step=gan.step, epoch=epoch)
+
+
+def _snapshot(directory, epoch):
+    return os.path.join(directory, "generator", f"epoch-{epoch}")
+
+
+def snapshots(directory):
+    folder = os.path.join(directory, "generator")
+    if not os.path.isdir(folder):
+        return []
+    return sorted(int(f.split("-")[1].split(".")[0]) for f in os.listdir(folder)
+                  if f.startswith("epoch-") and f.endswith(".index"))
+
+
+def train_or_load_gan(dataset: str, images: np.ndarray, config: GANConfig, gan_dir: str) -> GAN:
+    """A GAN whose generator has trained `config.epochs` epochs on `images` (uint8)."""
+    directory = cache_dir(gan_dir, dataset, images, config)
+    gan = build_gan(dataset, config)
+    if config.epochs in snapshots(directory):
+        tf.train.Checkpoint(generator=gan.generator).read(
+            _snapshot(directory, config.epochs)).assert_existing_objects_matched()
+        logging.info("Reusing the cached GAN generator %s (epoch %d).", directory, config.epochs)
+        return gan
+    epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+    state = tf.train.CheckpointManager(_state(gan, epoch), os.path.join(directory, "state"), 1)
+    if state.latest_checkpoint:
+        state.checkpoint.restore(state.latest_checkpoint).assert_consumed()
+    start = int(epoch.numpy())
+    if start > config.epochs:
+        raise ValueError(
+            f"The cached GAN in {directory} has trained {start} epochs, past --gan_epochs="
+            f"{config.epochs}, and keeps generator snapshots only at epochs "
+            f"{snapshots(directory)}. Ask for one of those, or pass another --gan_dir.")
+    logging.info("Training the GAN in %s on %d images: epochs %d..%d.", directory, len(images),
+                 start + 1, config.epochs)
+    steps = len(images) // config.batch_size
+    gan.fit(epoch_batches(images, config.batch_size, config.seed, start, config.epochs),
+            epochs=config.epochs, initial_epoch=start, steps_per_epoch=steps,
+            verbose=1 if sys.stdout.isatty() else 2,
+            callbacks=[_Checkpointing(gan, directory, epoch, config.checkpoint_every, config.epochs)])
+    return gan

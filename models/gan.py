@@ -1,0 +1,73 @@
+"""A GAN as a `keras.Model` with its own `train_step` (after the Keras DCGAN example),
+with LASIUM's losses:
+
+* binary cross-entropy on logits, real = 1 and fake = 0, each target moved towards the
+  other by up to `label_noise` (uniform), which keeps the discriminator from saturating;
+* the generator's mode-seeking term (Mao et al., 2019): for two latent batches z1, z2
+  and the images they produce, diversity = mean|G(z1) - G(z2)| / mean|z1 - z2|, and the
+  generator adds `diversity_weight / (diversity + 1e-5)` to its loss. Both image batches
+  come from this step's z1 and z2 (the original code paired them with a stale latent).
+
+Latents are stateless random draws keyed by (seed, step), so a resumed training run
+draws exactly what the uninterrupted one would have.
+"""
+import tensorflow as tf
+from tensorflow import keras
+
+
+class GAN(keras.Model):
+    def __init__(self, generator, discriminator, latent_dim: int, label_noise: float = 0.05,
+                 diversity_weight: float = 1.0, seed: int = 0):
+        super().__init__()
+        self.generator, self.discriminator = generator, discriminator
+        self.latent_dim, self.label_noise, self.diversity_weight = latent_dim, label_noise, diversity_weight
+        self.seed = seed
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="gan_step")
+        self.trackers = {name: keras.metrics.Mean(name) for name in ("d_loss", "g_loss", "diversity")}
+
+    def compile(self, d_optimizer, g_optimizer):
+        super().compile()
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def _random(self, purpose: int, shape, uniform=False):
+        seed = tf.stack([tf.cast(self.seed, tf.int64) * 8 + purpose, self.step])
+        draw = tf.random.stateless_uniform if uniform else tf.random.stateless_normal
+        return draw(shape, seed)
+
+    def _noisy_targets(self, real: bool, n, purpose: int):
+        noise = self.label_noise * self._random(purpose, [n, 1], uniform=True)
+        return 1.0 - noise if real else noise
+
+    def train_step(self, real_images):
+        n = tf.shape(real_images)[0]
+        z1, z2 = self._random(0, [n, self.latent_dim]), self._random(1, [n, self.latent_dim])
+        bce = lambda targets, logits: tf.reduce_mean(  # noqa: E731
+            tf.nn.sigmoid_cross_entropy_with_logits(targets, logits))
+
+        fake = self.generator(z1, training=True)
+        with tf.GradientTape() as tape:
+            d_loss = (bce(self._noisy_targets(True, n, 2), self.discriminator(real_images, training=True))
+                      + bce(self._noisy_targets(False, n, 3), self.discriminator(fake, training=True)))
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+
+        with tf.GradientTape() as tape:
+            fake1, fake2 = self.generator(z1, training=True), self.generator(z2, training=True)
+            logits = self.discriminator(tf.concat([fake1, fake2], 0), training=True)
+            g_loss = bce(tf.ones_like(logits), logits)
+            diversity = (tf.reduce_mean(tf.abs(fake1 - fake2)) / tf.reduce_mean(tf.abs(z1 - z2)))
+            g_loss += self.diversity_weight / (diversity + 1e-5)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        self.step.assign_add(1)
+
+        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("diversity", diversity)):
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}

@@ -1,0 +1,70 @@
+"""LASIUM's generator and discriminator networks, one builder pair per data set.
+
+The generator maps a latent vector to an image in [0, 1] of the data set's size; the
+discriminator maps an image to `num_outputs` logits (1 for a plain GAN).
+"""
+import dataclasses
+from typing import Callable
+
+from tensorflow import keras
+from tensorflow.keras import layers
+
+
+def _lrelu():
+    return layers.LeakyReLU(0.2)
+
+
+def omniglot_generator(latent_dim: int) -> keras.Model:
+    return keras.Sequential([
+        keras.Input((latent_dim,)),
+        layers.Dense(7 * 7 * 128), _lrelu(), layers.Reshape((7, 7, 128)),
+        layers.Conv2DTranspose(128, 4, strides=2, padding="same"), _lrelu(),
+        layers.Conv2DTranspose(128, 4, strides=2, padding="same"), _lrelu(),
+        layers.Conv2D(1, 7, padding="same", activation="sigmoid"),
+    ], name="generator")
+
+
+def omniglot_discriminator(num_outputs: int = 1) -> keras.Model:
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(64, 3, strides=2, padding="same"), _lrelu(),
+        layers.Conv2D(128, 3, strides=2, padding="same"), _lrelu(),
+        layers.Conv2D(128, 3, strides=2, padding="same"), _lrelu(),
+        layers.GlobalMaxPooling2D(), layers.Dense(num_outputs),
+    ], name="discriminator")
+
+
+def mini_imagenet_generator(latent_dim: int) -> keras.Model:
+    blocks = []
+    for stride in (3, 2, 2, 1, 1):  # 7 -> 21 -> 42 -> 84 -> 84 -> 84
+        blocks += [layers.Conv2DTranspose(64, 4, strides=stride, padding="same", use_bias=False),
+                   layers.BatchNormalization(), _lrelu()]
+    return keras.Sequential([
+        keras.Input((latent_dim,)),
+        layers.Dense(7 * 7 * 64), _lrelu(), layers.Reshape((7, 7, 64)),
+        *blocks,
+        layers.Conv2D(3, 4, padding="same", activation="sigmoid"),
+    ], name="generator")
+
+
+def mini_imagenet_discriminator(num_outputs: int = 1) -> keras.Model:
+    blocks = []
+    for _ in range(5):
+        blocks += [layers.Conv2D(64, 4, strides=2, padding="same", use_bias=False),
+                   layers.BatchNormalization(), _lrelu()]
+    return keras.Sequential([keras.Input((84, 84, 3)), *blocks,
+                             layers.GlobalMaxPooling2D(), layers.Dense(num_outputs)],
+                            name="discriminator")
+
+
+@dataclasses.dataclass(frozen=True)
+class GANArchitecture:
+    latent_dim: int
+    generator: Callable[[int], keras.Model]
+    discriminator: Callable[..., keras.Model]
+
+
+ARCHITECTURES = {
+    "omniglot": GANArchitecture(128, omniglot_generator, omniglot_discriminator),
+    "mini_imagenet": GANArchitecture(512, mini_imagenet_generator, mini_imagenet_discriminator),
+}

@@ -1,0 +1,100 @@
+"""Benchmark: milliseconds per MAML meta-iteration, and the task pipelines' supply rate.
+
+    python -m run_scripts.bench_maml [--dataset=omniglot] [--repeats=5] [--steps=20]
+
+Times second-order and first-order meta-iterations at the default configuration of the
+data set (meta-batch, inner steps, query size from the flags' defaults and the preset),
+each as the median over `repeats` timed blocks of `steps` iterations, after a warm-up.
+The first-order step is the baseline measured in the same run; their ratio is reported
+because absolute times on shared machines are noisy. The task pipelines are timed the
+same way, alone: the labeled one (random images of the data set's size) and the
+generated one (an untrained generator of the data set's GAN, LASIUM-RO latents; its
+speed does not depend on training), to show whether the MAML step could wait for data.
+"""
+import json
+import statistics
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import app, flags, logging
+
+from meta import config as config_lib
+from meta.evaluation import write_json_atomic
+from meta.maml import MAML, InnerLoop
+from models.classifier import CONFIGS, ConvNet
+from models.gan_networks import ARCHITECTURES
+from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
+from tasks.lasium import GeneratedTasks, LasiumConfig, generated_stream
+
+config_lib.define_flags()
+flags.DEFINE_integer("repeats", 5, "Timed blocks per measurement (the median is reported).")
+flags.DEFINE_integer("steps", 20, "Iterations per timed block.")
+flags.DEFINE_string("output", None, "Also write the numbers to this JSON file.")
+FLAGS = flags.FLAGS
+
+
+def median_ms(run_block, repeats, steps):
+    run_block(2)  # warm-up: tracing and first-call allocation
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run_block(steps)
+        times.append(1000 * (time.perf_counter() - start) / steps)
+    return statistics.median(times), times
+
+
+def synthetic_sampler(c, shape):
+    rng = np.random.default_rng(0)
+    classes, per_class = 200, 20
+    images = rng.integers(0, 256, (classes * per_class, *shape), dtype=np.uint8)
+    labels = np.repeat(np.arange(classes), per_class)
+    return TaskSampler(images, labels, TaskShape(c.n_way, c.k_shot, c.train_query), "bench")
+
+
+def main(_):
+    c = config_lib.Config.from_flags()
+    shape = CONFIGS[c.dataset].image_shape
+    sampler = synthetic_sampler(c, shape)
+    batches = iter(meta_batches(task_stream(sampler, seed=0), c.meta_batch).repeat())
+    support, query = next(batches)
+    results = {"dataset": c.dataset, "meta_batch": c.meta_batch, "inner_steps": c.inner_steps,
+               "train_query": c.train_query, "repeats": FLAGS.repeats, "steps": FLAGS.steps,
+               "device": tf.test.gpu_device_name() or "CPU"}
+    for order in ("second_order", "first_order"):
+        model = ConvNet(CONFIGS[c.dataset], c.n_way, c.batch_norm)
+        maml = MAML(model, tf.keras.optimizers.Adam(c.meta_lr), InnerLoop(c.inner_steps, c.inner_lr),
+                    first_order=order == "first_order", jit_compile=c.xla)
+
+        def block(n):
+            for _ in range(n):
+                loss, _, _ = maml.train_step(support, query)
+            float(loss)  # wait for the last step
+
+        results[f"{order}_ms"], results[f"{order}_all_ms"] = median_ms(block, FLAGS.repeats,
+                                                                       FLAGS.steps)
+        logging.info("%s: median %.1f ms/iteration", order, results[f"{order}_ms"])
+
+    arch = ARCHITECTURES[c.dataset]
+    generated = GeneratedTasks(arch.generator(arch.latent_dim), arch.latent_dim,
+                               TaskShape(c.n_way, c.k_shot, c.train_query), shape,
+                               LasiumConfig("ro"))
+    streams = {"labeled": batches, "generated": iter(generated_stream(generated, 0, c.meta_batch))}
+    for name, stream in streams.items():
+        def pipeline_block(n):
+            for _ in range(n):
+                next(stream)
+
+        ms, _ = median_ms(pipeline_block, FLAGS.repeats, FLAGS.steps)
+        results[f"{name}_pipeline_ms_per_meta_batch"] = ms
+        results[f"{name}_pipeline_tasks_per_second"] = 1000 * c.meta_batch / ms
+        logging.info("%s pipeline: median %.1f ms per meta-batch", name, ms)
+    results["maml_tasks_per_second"] = 1000 * c.meta_batch / results["second_order_ms"]
+    results["second_over_first_order"] = results["second_order_ms"] / results["first_order_ms"]
+    print(json.dumps(results, indent=2))
+    if FLAGS.output:
+        write_json_atomic(FLAGS.output, results)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,71 @@
+"""Markdown tables from results JSONs: test accuracy, and validation accuracy by step.
+
+    python -m run_scripts.report results/omniglot/*.json [--readme=README.md]
+
+With --readme, the tables replace the block between `<!-- report -->` and
+`<!-- /report -->` in that file, so the numbers there always come from this script.
+"""
+import json
+import re
+
+from absl import app, flags
+
+from meta.evaluation import check_results
+
+flags.DEFINE_string("readme", None, "Replace the report block of this markdown file.")
+FLAGS = flags.FLAGS
+
+
+def load(path):
+    with open(path) as f:
+        results = json.load(f)
+    check_results(results)  # refuses a JSON without run provenance
+    return results
+
+
+def test_table(runs):
+    lines = ["| run | method | labels | test accuracy (95% CI) | tasks | iterations | wall time |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for path, r in runs:
+        labels = f"{r['label_scheme']} {100 * r['label_fraction']:g}%"
+        lines.append(
+            f"| `{path}` | {r['method']} | {labels} | {100 * r['test_accuracy']:.2f}% "
+            f"± {100 * r['test_ci95']:.2f} | {r['num_test_tasks']} | {r['iterations']} | "
+            f"{r['wall_seconds'] / 60:.1f} min |")
+    return lines
+
+
+def history_table(path, r):
+    lines = [f"Validation accuracy by meta-iteration, `{path}` "
+             f"({r['config']['num_val_tasks']} fixed validation tasks):", "",
+             "| iteration | validation accuracy (95% CI) |", "| --- | --- |"]
+    lines += [f"| {h['step']} | {100 * h['val_accuracy']:.2f}% ± {100 * h['val_ci95']:.2f} |"
+              for h in r.get("val_history", [])]
+    return lines
+
+
+def report(paths):
+    runs = [(p, load(p)) for p in paths]
+    lines = test_table(runs)
+    for path, r in runs:
+        lines += [""] + history_table(path, r)
+    lines += ["", "Commands: " + "; ".join(f"`{r['command']}` (commit {r['git_commit'][:10]})"
+                                          for _, r in runs)]
+    return "\n".join(lines)
+
+
+def main(argv):
+    text = report(argv[1:])
+    print(text)
+    if FLAGS.readme:
+        with open(FLAGS.readme) as f:
+            readme = f.read()
+        block = re.compile(r"(<!-- report -->\n).*?(<!-- /report -->)", re.S)
+        if not block.search(readme):
+            raise app.UsageError(f"{FLAGS.readme} has no <!-- report --> block.")
+        with open(FLAGS.readme, "w") as f:
+            f.write(block.sub(lambda m: m.group(1) + text + "\n" + m.group(2), readme))
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,27 @@
+"""Train (or extend) the GAN of a configuration and cache it, without meta-training:
+
+    python -m run_scripts.train_gan --dataset=omniglot --gan_epochs=30 [--seed=...]
+
+It takes the same flags as `run_scripts.train`: the data set, seed and label budget
+decide the unlabeled images it trains on, so a later run with the same flags reuses it.
+"""
+from absl import app
+
+from meta import config as config_lib
+from meta import trainer
+from meta.gan_training import train_or_load_gan
+
+config_lib.define_flags()
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unknown arguments: {argv[1:]} (flags look like --name=value).")
+    c = config_lib.Config.from_flags()
+    train = trainer.load_database(c).train
+    unlabeled = train.images[~trainer.labeled_images(c, train)]
+    train_or_load_gan(c.dataset, unlabeled, trainer.gan_config(c), c.gan_dir)
+
+
+if __name__ == "__main__":
+    app.run(main)

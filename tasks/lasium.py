@@ -1,0 +1,122 @@
+"""LASIUM tasks: classes made from nearby latent codes of a trained generator.
+
+For an N-way task with M = K + Q members per class, N anchors z_n ~ N(0, I) are drawn,
+then each class's members are latents near its anchor:
+
+* ``n``  (LASIUM-N):  z_n + eps,             eps ~ N(0, sigma^2 I)
+* ``ro`` (LASIUM-RO): z_n + alpha (e - z_n),  e ~ N(0, I) fresh per member
+* ``oc`` (LASIUM-OC): z_n + alpha (z_j - z_n), z_j another anchor of the same task,
+  drawn uniformly per member (any N >= 2)
+
+Optionally anchors are redrawn until every pairwise squared distance exceeds `epsilon`.
+All draws are stateless, keyed by a seed, so meta-batch i of a stream is a function of
+(seed, i) alone, like the labeled stream.
+"""
+import dataclasses
+
+import tensorflow as tf
+
+from tasks.labeled import TaskShape
+
+SAMPLERS = ("n", "ro", "oc")
+_MAX_ANCHOR_DRAWS = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class LasiumConfig:
+    sampler: str = "ro"
+    sigma: float = 0.5  # LASIUM-N
+    ro_alpha: float = 0.2  # LASIUM-RO
+    oc_alpha: float = 0.6  # LASIUM-OC
+    anchor_epsilon: float = 0.0  # minimum pairwise squared anchor distance (0: no rejection)
+
+    def __post_init__(self):
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"--lasium={self.sampler!r} is not one of {SAMPLERS}.")
+
+
+def _anchors(seed, n, dim, epsilon):
+    """N anchors, redrawn (up to a bound, then an error) until pairwise far enough apart."""
+    def draw(i):
+        return tf.random.stateless_normal([n, dim], tf.random.experimental.stateless_fold_in(seed, i))
+
+    def too_close(z):
+        sq = tf.reduce_sum(tf.square(z[:, None] - z[None]), -1) + tf.eye(n) * 1e30
+        return tf.reduce_min(sq) <= epsilon
+
+    i, z = tf.constant(0, tf.int64), draw(0)
+    if epsilon > 0:
+        i, z = tf.while_loop(lambda i, z: too_close(z) & (i < _MAX_ANCHOR_DRAWS),
+                             lambda i, z: (i + 1, draw(i + 1)), (i, z))
+        tf.debugging.assert_less(i, tf.constant(_MAX_ANCHOR_DRAWS, tf.int64), message=(
+            f"no {n} anchors with pairwise squared distance > {epsilon} in "
+            f"{_MAX_ANCHOR_DRAWS} draws: lower --lasium_anchor_epsilon"))
+    return z
+
+
+def sample_latents(seed, n: int, members: int, dim: int, config: LasiumConfig):
+    """Anchors (n, dim) and member latents (n, members, dim) of one task; row c is class c."""
+    anchor_seed, member_seed, other_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, 3))
+    z = _anchors(anchor_seed, n, dim, config.anchor_epsilon)
+    anchors = tf.tile(z[:, None], [1, members, 1])
+    if config.sampler == "n":
+        return z, anchors + config.sigma * tf.random.stateless_normal([n, members, dim], member_seed)
+    if config.sampler == "ro":
+        targets = tf.random.stateless_normal([n, members, dim], member_seed)
+        return z, anchors + config.ro_alpha * (targets - anchors)
+    # oc: an offset in 1..n-1 picks another anchor, never the class's own.
+    offsets = tf.random.stateless_uniform([n, members], other_seed, 1, n, dtype=tf.int32)
+    others = tf.gather(z, (tf.range(n)[:, None] + offsets) % n)
+    return z, anchors + config.oc_alpha * (others - anchors)
+
+
+def random_shift(images, seed, max_fraction: float = 0.1):
+    """Shift each image (B, H, W, C), any C, by its own random offset of up to
+    `max_fraction` of its size, filling with the nearest edge pixels."""
+    b, h, w = tf.shape(images)[0], images.shape[1], images.shape[2]
+    limits = tf.constant([w * max_fraction, h * max_fraction])
+    shifts = tf.random.stateless_uniform([b, 2], seed, -1.0, 1.0) * limits
+    ones, zeros = tf.ones([b, 1]), tf.zeros([b, 1])
+    # Projective transforms map output (x, y) to input (x - dx, y - dy).
+    transforms = tf.concat([ones, zeros, -shifts[:, :1], zeros, ones, -shifts[:, 1:], zeros, zeros], 1)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transforms, output_shape=[h, w], fill_value=0.0,
+        interpolation="BILINEAR", fill_mode="NEAREST")
+
+
+class GeneratedTasks:
+    """Meta-batches of tasks drawn by a generator from LASIUM latents."""
+
+    def __init__(self, generator, latent_dim: int, shape: TaskShape, image_shape,
+                 config: LasiumConfig, query_augmentation: bool = False):
+        if shape.n_way < 2 and config.sampler == "oc":
+            raise ValueError("LASIUM-OC needs --n_way >= 2 (members move toward other anchors).")
+        self.generator, self.latent_dim = generator, latent_dim
+        self.shape, self.image_shape, self.config = shape, tuple(image_shape), config
+        self.query_augmentation = query_augmentation
+
+    def meta_batch(self, seed, size: int):
+        """(support, query) of `size` tasks, from one generator call on all their latents."""
+        n, m = self.shape.n_way, self.shape.per_class
+        seeds = tf.random.experimental.stateless_split(seed, size)
+        latents = tf.stack([sample_latents(seeds[t], n, m, self.latent_dim, self.config)[1]
+                            for t in range(size)])
+        images = self.generator(tf.reshape(latents, [-1, self.latent_dim]), training=False)
+        if tuple(images.shape[1:]) != self.image_shape:
+            images = tf.image.resize(images, self.image_shape[:2], antialias=True)
+        images = tf.reshape(images, [size, n, m, *self.image_shape])
+        support, query = images[:, :, :self.shape.k_shot], images[:, :, self.shape.k_shot:]
+        if self.query_augmentation:
+            flat = tf.reshape(query, [-1, *self.image_shape])
+            shifted = random_shift(flat, tf.random.experimental.stateless_fold_in(seed, -1))
+            query = tf.reshape(shifted, tf.shape(query))
+        return support, query
+
+
+def generated_stream(tasks: GeneratedTasks, seed: int, meta_batch: int, start: int = 0):
+    """Meta-batches `start, start + 1, ...` of the stream `seed`, forever, prefetched."""
+    seed = tf.constant(seed, tf.int64)
+    return (tf.data.Dataset.counter(start, dtype=tf.int64)
+            .map(lambda i: tasks.meta_batch(tf.stack([seed, i]), meta_batch))
+            .prefetch(tf.data.AUTOTUNE))

@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import util
+from meta import trainer as trainer_lib
+from meta.config import config_from_args
+from meta.gan_training import GANConfig, build_gan, snapshots, train_or_load_gan, cache_dir
+from models.gan_networks import ARCHITECTURES
+
+
+@pytest.mark.parametrize("dataset, shape", [("omniglot", (28, 28, 1)),
+                                            ("mini_imagenet", (84, 84, 3))])
+def test_network_shapes(dataset, shape):
+    arch = ARCHITECTURES[dataset]
+    images = arch.generator(arch.latent_dim)(tf.random.normal([3, arch.latent_dim]))
+    assert images.shape == (3, *shape)
+    assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
+    assert arch.discriminator()(images).shape == (3, 1)
+    assert arch.discriminator(num_outputs=7)(images).shape == (3, 7)
+
+
+def test_train_step_lowers_the_discriminator_loss_on_a_toy_problem():
+    gan = build_gan("omniglot", GANConfig(seed=1))
+    real = tf.concat([tf.ones([32, 28, 14, 1]), tf.zeros([32, 28, 14, 1])], axis=2)  # half white
+    first = gan.train_step(real)
+    for _ in range(15):
+        last = gan.train_step(real)
+    gan.reset_metrics()
+    assert float(gan.train_step(real)["d_loss"]) < 0.8 * float(first["d_loss"])
+    assert int(gan.step.numpy()) == 17
+    assert np.isfinite(float(last["g_loss"])) and float(last["diversity"]) > 0
+
+
+def small_pool(n=192, seed=0):
+    return util.split(8, n // 8, seed=seed).images
+
+
+def generator_weights(gan):
+    return [w.numpy() for w in gan.generator.weights]
+
+
+def test_resumed_gan_training_equals_uninterrupted(tmp_path):
+    images = small_pool()
+    config = GANConfig(epochs=2, batch_size=64, checkpoint_every=1, seed=3)
+    straight = train_or_load_gan("omniglot", images, config, str(tmp_path / "a"))
+    train_or_load_gan("omniglot", images, GANConfig(**{**config.__dict__, "epochs": 1}),
+                      str(tmp_path / "b"))
+    resumed = train_or_load_gan("omniglot", images, config, str(tmp_path / "b"))
+    for a, b in zip(generator_weights(straight), generator_weights(resumed)):
+        np.testing.assert_array_equal(a, b)
+    directory = cache_dir(str(tmp_path / "b"), "omniglot", images, config)
+    assert snapshots(directory) == [1, 2]
+    # Asking again reuses the cached snapshots, for the last epoch or an earlier one.
+    again = train_or_load_gan("omniglot", images, config, str(tmp_path / "b"))
+    for a, b in zip(generator_weights(straight), generator_weights(again)):
+        np.testing.assert_array_equal(a, b)
+    earlier = train_or_load_gan("omniglot", images, GANConfig(**{**config.__dict__, "epochs": 1}),
+                                str(tmp_path / "b"))
+    assert any(not np.array_equal(a, b) for a, b in zip(generator_weights(straight),
+                                                        generator_weights(earlier)))
+
+
+def test_cache_key_depends_on_images_and_settings(tmp_path):
+    images = small_pool()
+    base = cache_dir("g", "omniglot", images, GANConfig())
+    assert base == cache_dir("g", "omniglot", images, GANConfig(epochs=99, checkpoint_every=7))
+    assert base != cache_dir("g", "omniglot", small_pool(seed=1), GANConfig())
+    assert base != cache_dir("g", "omniglot", images, GANConfig(learning_rate=1e-3))
+
+
+def test_too_few_images_for_a_batch_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="--gan_batch_size"):
+        train_or_load_gan("omniglot", small_pool(64), GANConfig(batch_size=128), str(tmp_path))
+
+
+@pytest.mark.parametrize("fraction", ["0", "0.25"])
+def test_gan_trains_on_the_unlabeled_training_pool_only(tmp_path, monkeypatch, fraction):
+    seen = {}
+
+    class FakeGAN:
+        latent_dim = 8
+        generator = staticmethod(lambda z, training=False: tf.zeros([tf.shape(z)[0], 28, 28, 1]))
+
+    def fake_train(dataset, images, config, gan_dir):
+        seen["images"] = images
+        return FakeGAN()
+
+    monkeypatch.setattr(trainer_lib, "train_or_load_gan", fake_train)
+    db = util.database()
+    args = ["--method=lasium", f"--output_dir={tmp_path}"]
+    if fraction != "0":  # a labeled share is kept away from the GAN
+        monkeypatch.setattr(trainer_lib.label_budget, "select_labeled",
+                            lambda labels, *a: labels < 5)
+    trainer_lib.Trainer(config_from_args(*args, "--label_fraction=0"), db)
+    images = seen["images"]
+    expected = db.train.images if fraction == "0" else db.train.images[db.train.labels >= 5]
+    np.testing.assert_array_equal(images, expected)
+    held_out = {x.tobytes() for x in np.concatenate([db.val.images, db.test.images])}
+    assert not any(x.tobytes() in held_out for x in images)
+
+
+def test_lasium_run_end_to_end(tmp_path):
+    args = ["--method=lasium", "--label_fraction=0", "--lasium=oc", "--gan_epochs=1",
+            "--gan_batch_size=50", f"--gan_dir={tmp_path / 'gans'}", "--iterations=3",
+            "--val_every=3", "--meta_batch=2", "--num_val_tasks=2", "--num_test_tasks=3",
+            "--test_inner_steps=2", "--val_inner_steps=2", f"--output_dir={tmp_path / 'run'}"]
+    results = trainer_lib.run(config_from_args(*args), util.database())
+    assert results["method"] == "lasium" and results["config"]["lasium"] == "oc"
+    assert results["labeled_images"] == 0 and 0.0 <= results["test_accuracy"] <= 1.0
+    [cached] = (tmp_path / "gans").iterdir()
+    assert snapshots(str(cached)) == [1] and (cached / "samples" / "epoch-1.png").exists()
