@@ -15,15 +15,28 @@ from tasks.mixing import STRATEGIES as MIX_STRATEGIES
 
 FLAGS = flags.FLAGS
 
-# Per data set and preset: only the values that differ from the flag defaults below.
+# Per (data set, preset): only the values that differ from the flag defaults below.
 PRESETS = {
     ("omniglot", "cpu"): dict(iterations=8000),
-    ("omniglot", "paper"): dict(iterations=15000, num_val_tasks=200, val_every=500,
-                                gan_epochs=500),
+    ("omniglot", "paper"): dict(iterations=15000, num_val_tasks=200, gan_epochs=500),
     ("mini_imagenet", "cpu"): dict(iterations=1000, inner_lr=0.05, num_val_tasks=50),
     ("mini_imagenet", "paper"): dict(iterations=15000, inner_lr=0.05, num_val_tasks=200,
                                      gan_epochs=1000),
 }
+# On the CPU, runs with generated tasks also pay for the GAN and for the generator call
+# per meta-batch (about as long as the MAML step itself; run_scripts/bench_maml.py), so
+# they get fewer meta-iterations to fit their ~45 minute budget.
+GENERATED_CPU_PRESETS = {
+    "omniglot": dict(iterations=2500, gan_epochs=10),
+    "mini_imagenet": dict(iterations=500, gan_epochs=10),
+}
+
+
+def preset_values(dataset: str, preset: str, method: str) -> dict:
+    values = dict(PRESETS[(dataset, preset)])
+    if preset == "cpu" and method != "maml":
+        values.update(GENERATED_CPU_PRESETS[dataset])
+    return values
 
 
 def define_flags(flag_values=FLAGS):
@@ -190,7 +203,7 @@ class Config:
     def from_flags(cls, argv_flags=FLAGS) -> "Config":
         """The flags' values, with the preset's values for flags not given."""
         values = {f.name: argv_flags[f.name].value for f in dataclasses.fields(cls)}
-        preset = PRESETS[(values["dataset"], values["preset"])]
+        preset = preset_values(values["dataset"], values["preset"], values["method"])
         for name, value in preset.items():
             if not argv_flags[name].present:
                 values[name] = value
@@ -206,6 +219,8 @@ def default_output_dir(v) -> str:
     method = v["method"] + (f"-{v['lasium']}" if v["method"] != "maml" else "")
     if v["method"] == "ssml":
         method += f"-{v['mix']}{v['labeled_share']:g}"
+    if v["method"] != "maml":
+        method += f"_gan{v['gan_epochs']}"
     fraction = f"{v['label_scheme']}{v['label_fraction']:g}"
     return (f"runs/{v['dataset']}_{method}_{v['n_way']}w{v['k_shot']}s_"
             f"{fraction}_seed{v['seed']}")

@@ -283,9 +283,9 @@ class Trainer:
 
 def command_line() -> str:
     """The command that reproduces this run, as the user would type it (from the repo root)."""
-    script = os.environ.get("SSML_RUN_SCRIPT")  # set by run_scripts/*.sh
-    if script:
-        return " ".join(["bash", script] + [shlex.quote(a) for a in sys.argv[1:]])
+    command = os.environ.get("SSML_RUN_COMMAND")  # set by run_scripts/*.sh
+    if command:
+        return command
     module = "python -m run_scripts." + os.path.splitext(os.path.basename(sys.argv[0]))[0]
     return " ".join([module] + [shlex.quote(a) for a in sys.argv[1:]])
 

@@ -147,9 +147,10 @@ def test_xla_step_matches_the_plain_step():
     results = []
     for xla in (False, True):
         model = ConvNet(TINY, 3, seed=9)
+        before = [w.numpy() for w in model.trainable_weights]
         maml = maml_for(model, steps=2, lr=0.4, jit_compile=xla)
         loss, _, _ = maml.train_step(support[None], query[None])
-        results.append((float(loss), [w.numpy() for w in model.trainable_weights]))
+        results.append((float(loss), [w.numpy() - b for w, b in zip(model.trainable_weights, before)]))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-5)
-    for a, b in zip(results[0][1], results[1][1]):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    # XLA fuses differently, so the updates agree to float rounding, not bit for bit.
+    assert relative_error(results[1][1], results[0][1]) < 1e-3
