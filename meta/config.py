@@ -47,7 +47,10 @@ def define_flags(flag_values=FLAGS):
     d.DEFINE_enum("omniglot_split", "character", ["character", "alphabet"],
                   "Omniglot class split: seeded 1200/100/323 characters, or Lake's "
                   "background/evaluation alphabets.")
-    d.DEFINE_enum("preset", "cpu", ["cpu", "paper"], "Budget preset for flags not given.")
+    preset_flags = sorted({k for v in [*PRESETS.values(), *GENERATED_CPU_PRESETS.values()] for k in v})
+    d.DEFINE_enum("preset", "cpu", ["cpu", "paper"], "Budget: cpu (2 cores, no GPU) or paper "
+                  "(LASIUM's, for GPUs). It sets the defaults of " + ", ".join(preset_flags) +
+                  " per data set and method; flags given on the command line win.")
     d.DEFINE_enum("method", "maml", ["maml", "lasium", "ssml"],
                   "maml: MAML on the labeled tasks the budget allows (at --label_fraction < 1 "
                   "the labeled-only baseline); lasium: on GAN-generated tasks only; ssml: on "
@@ -60,7 +63,7 @@ def define_flags(flag_values=FLAGS):
     d.DEFINE_integer("train_query", 5, "Query images per class in meta-training tasks.")
     d.DEFINE_integer("eval_query", 15, "Query images per class in validation/test tasks.")
     d.DEFINE_integer("meta_batch", 4, "Tasks per meta-update.")
-    d.DEFINE_integer("iterations", 5000, "Meta-updates.")
+    d.DEFINE_integer("iterations", 8000, "Meta-updates.")
     d.DEFINE_float("meta_lr", 1e-3, "Adam learning rate of the meta-update.")
     d.DEFINE_float("inner_lr", 0.4, "Inner SGD learning rate in meta-training.")
     d.DEFINE_integer("inner_steps", 5, "Inner SGD steps in meta-training.")
@@ -101,6 +104,10 @@ def define_flags(flag_values=FLAGS):
     d.DEFINE_integer("mix_block", 1, "ssml, --mix=alternate: meta-iterations per block.")
     d.DEFINE_bool("query_augmentation", False, "Randomly shift the query images of generated "
                   "tasks (up to 10% of the image size).")
+    d.DEFINE_enum("gan_data", "all", ["all", "unlabeled"],
+                  "The GAN's training images: all training images (labels unused; the usual "
+                  "semi-supervised setting, and one cached GAN serves every label budget), or "
+                  "only those the label budget leaves unlabeled.")
     d.DEFINE_string("gan_dir", "runs/gans", "Cache of trained GANs, shared by runs.")
     d.DEFINE_integer("gan_epochs", 30, "GAN training epochs.")
     d.DEFINE_integer("gan_batch_size", 128, "GAN batch size.")
@@ -168,6 +175,7 @@ class Config:
     labeled_share_start: float
     mix_block: int
     query_augmentation: bool
+    gan_data: str
     gan_dir: str
     gan_epochs: int
     gan_batch_size: int

@@ -51,6 +51,11 @@ def labeled_images(c, train) -> np.ndarray:
                                        derive_seed(c.seed, "labels"))
 
 
+def gan_images(c, train, labeled_mask) -> np.ndarray:
+    """The GAN's training images (never validation or test classes)."""
+    return train.images if c.gan_data == "all" else train.images[~labeled_mask]
+
+
 def gan_config(c) -> GANConfig:
     return GANConfig(epochs=c.gan_epochs, batch_size=c.gan_batch_size, learning_rate=c.gan_lr,
                      label_noise=c.gan_label_noise, diversity_weight=c.gan_diversity_weight,
@@ -116,7 +121,7 @@ class Trainer:
         if self.mix.uses_labeled:
             self.train_sampler = self._labeled_sampler(train, train_shape)
         if self.mix.uses_generated:
-            self.generated = self._generated_tasks(train.images[~labeled_mask], train_shape)
+            self.generated = self._generated_tasks(gan_images(c, train, labeled_mask), train_shape)
         eval_shape = TaskShape(c.n_way, c.k_shot, c.eval_query)
         self.val_sampler = TaskSampler(db.val.images, db.val.labels, eval_shape, "validation")
         self.test_sampler = TaskSampler(db.test.images, db.test.labels, eval_shape, "test")
@@ -133,9 +138,9 @@ class Trainer:
         idx = self.labeled.indices
         return TaskSampler(train.images[idx], train.labels[idx], shape, "labeled training tasks")
 
-    def _generated_tasks(self, unlabeled_images, shape):
+    def _generated_tasks(self, images, shape):
         c = self.config
-        gan = train_or_load_gan(c.dataset, unlabeled_images, gan_config(c), c.gan_dir)
+        gan = train_or_load_gan(c.dataset, images, gan_config(c), c.gan_dir)
         lasium = LasiumConfig(c.lasium, c.lasium_sigma, c.lasium_ro_alpha, c.lasium_oc_alpha,
                               c.lasium_anchor_epsilon)
         return GeneratedTasks(gan.generator, gan.latent_dim, shape,

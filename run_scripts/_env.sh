@@ -1,4 +1,5 @@
-# Sourced by the run scripts: makes sure the project and its pinned dependencies are
+# Sourced by the run scripts (`source _env.sh "$@"`): makes sure the project and its pinned
+# dependencies are
 # installed in ./.venv (created on first use), then puts that venv first on PATH.
 # SSML_EXTRAS=gpu installs the CUDA build of TensorFlow as well.
 set -euo pipefail
@@ -17,3 +18,5 @@ if [ ! -f "$stamp" ]; then
 fi
 export PATH="$VENV/bin:$PATH"
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1}
+# The command that reproduces this run (the script and the user's own flags), for results.
+export SSML_RUN_COMMAND="bash run_scripts/$(basename "$0")$( (( $# )) && printf ' %q' "$@")"

@@ -10,9 +10,11 @@ because absolute times on shared machines are noisy. The task pipelines are time
 same way, alone: the labeled one (random images of the data set's size) and the
 generated one (an untrained generator of the data set's GAN, LASIUM-RO latents; its
 speed does not depend on training), to show whether the MAML step could wait for data.
+Last, one GAN training step on a batch of random images.
 """
 import json
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -20,7 +22,9 @@ import tensorflow as tf
 from absl import app, flags, logging
 
 from meta import config as config_lib
-from meta.evaluation import write_json_atomic
+from meta.evaluation import git_commit, write_json_atomic
+from meta.gan_training import build_gan
+from meta.trainer import gan_config
 from meta.maml import MAML, InnerLoop
 from models.classifier import CONFIGS, ConvNet
 from models.gan_networks import ARCHITECTURES
@@ -60,7 +64,8 @@ def main(_):
     support, query = next(batches)
     results = {"dataset": c.dataset, "meta_batch": c.meta_batch, "inner_steps": c.inner_steps,
                "train_query": c.train_query, "repeats": FLAGS.repeats, "steps": FLAGS.steps,
-               "device": tf.test.gpu_device_name() or "CPU"}
+               "device": tf.test.gpu_device_name() or "CPU", "git_commit": git_commit(),
+               "command": " ".join(["python -m run_scripts.bench_maml", *sys.argv[1:]])}
     for order in ("second_order", "first_order"):
         model = ConvNet(CONFIGS[c.dataset], c.n_way, c.batch_norm)
         maml = MAML(model, tf.keras.optimizers.Adam(c.meta_lr), InnerLoop(c.inner_steps, c.inner_lr),
@@ -90,6 +95,20 @@ def main(_):
         results[f"{name}_pipeline_tasks_per_second"] = 1000 * c.meta_batch / ms
         logging.info("%s pipeline: median %.1f ms per meta-batch", name, ms)
     results["maml_tasks_per_second"] = 1000 * c.meta_batch / results["second_order_ms"]
+
+    gan = build_gan(c.dataset, gan_config(c))
+    gan_step = tf.function(gan.train_step)
+    real = tf.random.uniform([c.gan_batch_size, *shape])
+
+    def gan_block(n):
+        for _ in range(n):
+            out = gan_step(real)
+        float(out["d_loss"])
+
+    results["gan_step_ms"], _ = median_ms(gan_block, FLAGS.repeats, max(FLAGS.steps // 4, 1))
+    results["gan_batch_size"] = c.gan_batch_size
+    logging.info("GAN: median %.1f ms per step of %d images", results["gan_step_ms"],
+                 c.gan_batch_size)
     results["second_over_first_order"] = results["second_order_ms"] / results["first_order_ms"]
     print(json.dumps(results, indent=2))
     if FLAGS.output:

@@ -2,6 +2,5 @@
 # Unsupervised LASIUM on Omniglot 5-way 1-shot: train (or reuse) a GAN on all training
 # images, meta-train MAML on generated tasks only, test on the real test characters.
 # Pick the sampler with --lasium=ro|n|oc; any other flag can be overridden too.
-source "$(dirname "$0")/_env.sh"
-export SSML_RUN_COMMAND="bash run_scripts/omniglot_lasium.sh$( (( $# )) && printf ' %q' "$@")"
+source "$(dirname "$0")/_env.sh" "$@"
 exec python -m run_scripts.train --dataset=omniglot --method=lasium --label_fraction=0 "$@"

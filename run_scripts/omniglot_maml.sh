@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Supervised MAML on Omniglot 5-way 1-shot with every training label (the baseline).
 # Any flag can be overridden: bash run_scripts/omniglot_maml.sh --iterations=200 --seed=1
-source "$(dirname "$0")/_env.sh"
-export SSML_RUN_COMMAND="bash run_scripts/omniglot_maml.sh$( (( $# )) && printf ' %q' "$@")"
+source "$(dirname "$0")/_env.sh" "$@"
 exec python -m run_scripts.train --dataset=omniglot --method=maml \
   --label_scheme=classes --label_fraction=1.0 "$@"

@@ -4,6 +4,8 @@
 
 With --readme, the tables replace the block between `<!-- report -->` and
 `<!-- /report -->` in that file, so the numbers there always come from this script.
+With --plot, it also draws validation accuracy against meta-iterations (with 95% bands)
+and each run's test accuracy, to a PNG.
 """
 import json
 import re
@@ -13,6 +15,7 @@ from absl import app, flags
 from meta.evaluation import check_results
 
 flags.DEFINE_string("readme", None, "Replace the report block of this markdown file.")
+flags.DEFINE_string("plot", None, "Write a PNG of validation accuracy by meta-iteration here.")
 FLAGS = flags.FLAGS
 
 
@@ -54,8 +57,35 @@ def report(paths):
     return "\n".join(lines)
 
 
+def plot(paths, output):
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for path in paths:
+        r = load(path)
+        steps = [h["step"] for h in r["val_history"]]
+        acc = [100 * h["val_accuracy"] for h in r["val_history"]]
+        ci = [100 * h["val_ci95"] for h in r["val_history"]]
+        label = f"{r['method']} {r['label_scheme']} {100 * r['label_fraction']:g}%"
+        line, = ax.plot(steps, acc, label=f"{label} (validation)")
+        ax.fill_between(steps, [a - c for a, c in zip(acc, ci)], [a + c for a, c in zip(acc, ci)],
+                        color=line.get_color(), alpha=0.2)
+        ax.errorbar([r["iterations"]], [100 * r["test_accuracy"]], [100 * r["test_ci95"]],
+                    fmt="o", color=line.get_color(), label=f"{label} (test)")
+    ax.set_xlabel("meta-iteration")
+    ax.set_ylabel(f"{r['n_way']}-way {r['k_shot']}-shot accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(output, dpi=120)
+
+
 def main(argv):
     text = report(argv[1:])
+    if FLAGS.plot:
+        plot(argv[1:], FLAGS.plot)
     print(text)
     if FLAGS.readme:
         with open(FLAGS.readme) as f:

@@ -2,8 +2,8 @@
 
     python -m run_scripts.train_gan --dataset=omniglot --gan_epochs=30 [--seed=...]
 
-It takes the same flags as `run_scripts.train`: the data set, seed and label budget
-decide the unlabeled images it trains on, so a later run with the same flags reuses it.
+It takes the same flags as `run_scripts.train`: the data set, seed, --gan_data and label
+budget decide the images it trains on, so a later run with the same flags reuses it.
 """
 from absl import app
 
@@ -19,8 +19,8 @@ def main(argv):
         raise app.UsageError(f"Unknown arguments: {argv[1:]} (flags look like --name=value).")
     c = config_lib.Config.from_flags()
     train = trainer.load_database(c).train
-    unlabeled = train.images[~trainer.labeled_images(c, train)]
-    train_or_load_gan(c.dataset, unlabeled, trainer.gan_config(c), c.gan_dir)
+    images = trainer.gan_images(c, train, trainer.labeled_images(c, train))
+    train_or_load_gan(c.dataset, images, trainer.gan_config(c), c.gan_dir)
 
 
 if __name__ == "__main__":

@@ -74,8 +74,8 @@ def test_too_few_images_for_a_batch_is_a_clear_error(tmp_path):
         train_or_load_gan("omniglot", small_pool(64), GANConfig(batch_size=128), str(tmp_path))
 
 
-@pytest.mark.parametrize("fraction", ["0", "0.25"])
-def test_gan_trains_on_the_unlabeled_training_pool_only(tmp_path, monkeypatch, fraction):
+@pytest.mark.parametrize("gan_data", ["all", "unlabeled"])
+def test_gan_trains_on_training_images_only(tmp_path, monkeypatch, gan_data):
     seen = {}
 
     class FakeGAN:
@@ -88,16 +88,13 @@ def test_gan_trains_on_the_unlabeled_training_pool_only(tmp_path, monkeypatch, f
 
     monkeypatch.setattr(trainer_lib, "train_or_load_gan", fake_train)
     db = util.database()
-    args = ["--method=lasium", f"--output_dir={tmp_path}"]
-    if fraction != "0":  # a labeled share is kept away from the GAN
-        monkeypatch.setattr(trainer_lib.label_budget, "select_labeled",
-                            lambda labels, *a: labels < 5)
-    trainer_lib.Trainer(config_from_args(*args, "--label_fraction=0"), db)
-    images = seen["images"]
-    expected = db.train.images if fraction == "0" else db.train.images[db.train.labels >= 5]
-    np.testing.assert_array_equal(images, expected)
+    trainer_lib.Trainer(config_from_args("--method=ssml", "--label_fraction=0.5",
+                                         f"--gan_data={gan_data}", f"--output_dir={tmp_path}"), db)
+    labeled = trainer_lib.labeled_images(config_from_args("--label_fraction=0.5"), db.train)
+    expected = db.train.images if gan_data == "all" else db.train.images[~labeled]
+    np.testing.assert_array_equal(seen["images"], expected)
     held_out = {x.tobytes() for x in np.concatenate([db.val.images, db.test.images])}
-    assert not any(x.tobytes() in held_out for x in images)
+    assert not any(x.tobytes() in held_out for x in seen["images"])
 
 
 def test_lasium_run_end_to_end(tmp_path):

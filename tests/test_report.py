@@ -30,3 +30,10 @@ def test_json_without_provenance_is_refused(tmp_path):
     path.write_text(json.dumps(r))
     with pytest.raises(ValueError, match="git_commit"):
         report.report([str(path)])
+
+
+def test_plot_is_written(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(results()))
+    report.plot([str(path)], str(tmp_path / "curve.png"))
+    assert (tmp_path / "curve.png").stat().st_size > 1000
