@@ -35,7 +35,7 @@ class GANConfig:
     batch_size: int = 128
     learning_rate: float = 3e-4
     label_noise: float = 0.05
-    diversity_weight: float = 1.0
+    diversity_weight: float = 0.1
     checkpoint_every: int = 5
     seed: int = 0
 
@@ -45,8 +45,8 @@ def build_gan(dataset: str, config: GANConfig) -> GAN:
     keras.utils.set_random_seed(config.seed)  # the networks' initial weights
     gan = GAN(arch.generator(arch.latent_dim), arch.discriminator(), arch.latent_dim,
               config.label_noise, config.diversity_weight, config.seed)
-    gan.compile(keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
-                keras.optimizers.Adam(config.learning_rate, beta_1=0.5))
+    gan.compile(keras.optimizers.Adam(config.learning_rate),
+                keras.optimizers.Adam(config.learning_rate))
     gan.d_optimizer.build(gan.discriminator.trainable_weights)
     gan.g_optimizer.build(gan.generator.trainable_weights)
     return gan

@@ -17,7 +17,7 @@ from tensorflow import keras
 
 class GAN(keras.Model):
     def __init__(self, generator, discriminator, latent_dim: int, label_noise: float = 0.05,
-                 diversity_weight: float = 1.0, seed: int = 0):
+                 diversity_weight: float = 0.1, seed: int = 0):
         super().__init__()
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim, self.label_noise, self.diversity_weight = latent_dim, label_noise, diversity_weight

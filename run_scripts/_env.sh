@@ -1,6 +1,6 @@
 # Sourced by the run scripts (`source _env.sh "$@"`): makes sure the project and its pinned
-# dependencies are
-# installed in ./.venv (created on first use), then puts that venv first on PATH.
+# dependencies are installed in ./.venv (created on first use), then puts that venv first
+# on PATH.
 # SSML_EXTRAS=gpu installs the CUDA build of TensorFlow as well.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
