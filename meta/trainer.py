@@ -22,6 +22,7 @@ import time
 import numpy as np
 import tensorflow as tf
 from absl import logging
+from tensorboard.plugins.hparams import api as hparams_api
 
 from databases import get_database
 from meta import evaluation, summaries
@@ -286,6 +287,17 @@ class Trainer:
                 "checkpoint": checkpoint}
 
 
+def _log_hparams(c, results):
+    """The run's flags and final metrics for TensorBoard's HParams dashboard, so runs of a
+    sweep can be compared there (`tensorboard --logdir runs`)."""
+    flags = {k: v for k, v in dataclasses.asdict(c).items()
+             if isinstance(v, (bool, int, float, str))}
+    with tf.summary.create_file_writer(os.path.join(c.output_dir, "tb", "hparams")).as_default():
+        hparams_api.hparams(flags, trial_id=c.output_dir)
+        for key in ("test_accuracy", "test_ci95"):
+            tf.summary.scalar(key, results[key], step=c.iterations)
+
+
 def command_line() -> str:
     """The command that reproduces this run, as the user would type it (from the repo root)."""
     command = os.environ.get("SSML_RUN_COMMAND")  # set by run_scripts/*.sh
@@ -327,6 +339,7 @@ def run(config, database=None) -> dict:
         **tested,
     }
     evaluation.check_results(results)
+    _log_hparams(c, results)
     path = os.path.join(c.output_dir, "results.json")
     evaluation.write_json_atomic(path, results)
     logging.info("Test accuracy %.2f%% +- %.2f (%d tasks). Results: %s  TensorBoard: "

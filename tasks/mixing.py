@@ -87,7 +87,3 @@ def mixed_stream(labeled, generated, config: MixConfig, meta_batch: int, start: 
     return tf.data.Dataset.choose_from_datasets(
         [labeled(meta_batch, labeled_start), generated(meta_batch, start - labeled_start)], choice)
 
-
-def labeled_fraction_of_steps(config: MixConfig, steps: int) -> float:
-    """The share of the first `steps` meta-iterations that are labeled (for logs)."""
-    return float(labeled_before(steps, config)) / max(steps, 1)

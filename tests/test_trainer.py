@@ -6,6 +6,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import util
 from meta import evaluation
@@ -56,6 +57,10 @@ def test_run_writes_results_with_provenance(tmp_path):
     assert written["checkpoint"].endswith("best/ckpt-" + str(
         max(written["val_history"], key=lambda h: h["val_accuracy"])["step"]))
     assert not [f for f in os.listdir(tmp_path / "run") if f.startswith(".tmp")]
+    [events] = os.listdir(tmp_path / "run" / "tb" / "hparams")  # the HParams dashboard's record
+    plugins = {v.metadata.plugin_data.plugin_name for e in tf.compat.v1.train.summary_iterator(
+        str(tmp_path / "run" / "tb" / "hparams" / events)) for v in e.summary.value}
+    assert "hparams" in plugins
 
 
 def test_easy_tasks_are_learned(tmp_path):
