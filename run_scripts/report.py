@@ -8,6 +8,7 @@ With --plot, it also draws validation accuracy against meta-iterations (with 95%
 and each run's test accuracy, to a PNG.
 """
 import json
+import os
 import re
 
 from absl import app, flags
@@ -68,11 +69,14 @@ def plot(paths, output):
         steps = [h["step"] for h in r["val_history"]]
         acc = [100 * h["val_accuracy"] for h in r["val_history"]]
         ci = [100 * h["val_ci95"] for h in r["val_history"]]
-        label = f"{r['method']} {r['label_scheme']} {100 * r['label_fraction']:g}%"
+        label = os.path.splitext(os.path.basename(path))[0]
         line, = ax.plot(steps, acc, label=f"{label} (validation)")
         ax.fill_between(steps, [a - c for a, c in zip(acc, ci)], [a + c for a, c in zip(acc, ci)],
                         color=line.get_color(), alpha=0.2)
-        ax.errorbar([r["iterations"]], [100 * r["test_accuracy"]], [100 * r["test_ci95"]],
+        # The test point sits at the step of the checkpoint that was tested.
+        tested = re.search(r"ckpt-(\d+)$", r.get("checkpoint", ""))
+        ax.errorbar([int(tested.group(1)) if tested else r["iterations"]],
+                    [100 * r["test_accuracy"]], [100 * r["test_ci95"]],
                     fmt="o", color=line.get_color(), label=f"{label} (test)")
     ax.set_xlabel("meta-iteration")
     ax.set_ylabel(f"{r['n_way']}-way {r['k_shot']}-shot accuracy (%)")
