@@ -25,6 +25,7 @@ import tensorflow as tf
 from absl import logging
 from tensorflow import keras
 
+from meta.summaries import image_rows
 from models.gan import GAN
 from models.gan_networks import ARCHITECTURES
 
@@ -81,10 +82,8 @@ def epoch_batches(images: np.ndarray, batch_size: int, seed: int, first_epoch: i
 def sample_grid(generator, latents, columns: int = 8):
     """(1, H*rows, W*columns, C) grid of the generator's images for fixed latents."""
     images = generator(latents, training=False)
-    _, h, w, c = images.shape
     rows = images.shape[0] // columns
-    grid = tf.reshape(images[:rows * columns], [rows, columns, h, w, c])
-    return tf.reshape(tf.transpose(grid, [0, 2, 1, 3, 4]), [1, rows * h, columns * w, c])
+    return image_rows(tf.reshape(images[:rows * columns], [rows, columns, *images.shape[1:]]))[None]
 
 
 class _Checkpointing(keras.callbacks.Callback):

@@ -60,14 +60,19 @@ class MAML(tf.Module):
         Python-unrolled so the outer tape can differentiate through every step."""
         x, y = _flatten(support)
         for _ in range(loop.steps):
-            with tf.GradientTape() as tape:
-                tape.watch(weights)
-                loss = _loss(self.model.forward(weights, x), y)
-            grads = tape.gradient(loss, weights)
-            if not second_order:
-                grads = [tf.stop_gradient(g) for g in grads]
-            weights = [w - loop.learning_rate * g for w, g in zip(weights, grads)]
+            weights = self._sgd_step(weights, x, y, loop.learning_rate, second_order)
         return weights
+
+    def _sgd_step(self, weights, x, y, learning_rate, second_order: bool):
+        """One inner SGD step on (x, y); with `second_order` its gradient stays on any
+        outer tape."""
+        with tf.GradientTape() as tape:
+            tape.watch(weights)
+            loss = _loss(self.model.forward(weights, x), y)
+        grads = tape.gradient(loss, weights)
+        if not second_order:
+            grads = [tf.stop_gradient(g) for g in grads]
+        return [w - learning_rate * g for w, g in zip(weights, grads)]
 
     def query_loss(self, weights, support, query, loop: InnerLoop, second_order: bool):
         fast = self.adapt(list(weights), support, loop, second_order)
@@ -119,14 +124,9 @@ class MAML(tf.Module):
     def _evaluate_task_fn(self, support, query, steps, learning_rate):
         """Query accuracy of one task after `steps` SGD steps (a graph loop, any count)."""
         x, y = _flatten(support)
-        weights = list(self.model.trainable_weights)
-        fast = [tf.identity(w) for w in weights]
+        fast = [tf.identity(w) for w in self.model.trainable_weights]
         for _ in tf.range(steps):
-            with tf.GradientTape() as tape:
-                tape.watch(fast)
-                loss = _loss(self.model.forward(fast, x), y)
-            grads = tape.gradient(loss, fast)
-            fast = [w - learning_rate * g for w, g in zip(fast, grads)]
+            fast = self._sgd_step(fast, x, y, learning_rate, second_order=False)
         qx, qy = _flatten(query)
         return _accuracy(self.model.forward(fast, qx), qy)
 
