@@ -15,6 +15,9 @@ from tasks.mixing import STRATEGIES as MIX_STRATEGIES
 
 FLAGS = flags.FLAGS
 
+METHODS = ("maml", "labeled_only", "lasium", "ssml")
+GENERATED_METHODS = ("lasium", "ssml")  # the methods that train a GAN
+
 # Per (data set, preset): only the values that differ from the flag defaults below.
 PRESETS = {
     ("omniglot", "cpu"): dict(iterations=8000),
@@ -25,7 +28,8 @@ PRESETS = {
 }
 # On the CPU, runs with generated tasks also pay for the GAN and for the generator call
 # per meta-batch (about as long as the MAML step itself; run_scripts/bench_maml.py), so
-# they get fewer meta-iterations to fit their ~45 minute budget.
+# they get fewer meta-iterations to fit their ~45 minute budget. labeled_only gets the
+# same budget: it is the baseline they are compared with.
 GENERATED_CPU_PRESETS = {
     "omniglot": dict(iterations=2500, gan_epochs=10),
     "mini_imagenet": dict(iterations=500, gan_epochs=10),
@@ -51,10 +55,11 @@ def define_flags(flag_values=FLAGS):
     d.DEFINE_enum("preset", "cpu", ["cpu", "paper"], "Budget: cpu (2 cores, no GPU) or paper "
                   "(LASIUM's, for GPUs). It sets the defaults of " + ", ".join(preset_flags) +
                   " per data set and method; flags given on the command line win.")
-    d.DEFINE_enum("method", "maml", ["maml", "lasium", "ssml"],
-                  "maml: MAML on the labeled tasks the budget allows (at --label_fraction < 1 "
-                  "the labeled-only baseline); lasium: on GAN-generated tasks only; ssml: on "
-                  "labeled tasks mixed with generated ones (--mix).")
+    d.DEFINE_enum("method", "maml", list(METHODS),
+                  "maml: MAML on the labeled tasks the budget allows, with the supervised "
+                  "budget; labeled_only: the same with the budget of ssml, the baseline ssml "
+                  "must beat; lasium: on GAN-generated tasks only; ssml: on labeled tasks "
+                  "mixed with generated ones (--mix).")
     d.DEFINE_integer("seed", 0, "Fixes data split, label subset, tasks and initialization.")
     d.DEFINE_enum("label_scheme", "classes", list(SCHEMES), "Which training labels are kept.")
     d.DEFINE_float("label_fraction", 1.0, "Fraction X in [0, 1] of labels kept.")
@@ -203,6 +208,8 @@ class Config:
             (self.method != "lasium" or self.label_fraction == 0.0,
              "--method=lasium uses no labels: pass --label_fraction=0 (the GAN trains on the "
              "unlabeled pool, all training images at 0)."),
+            (self.method != "labeled_only" or self.label_fraction > 0.0,
+             "--method=labeled_only needs labels: pass --label_fraction > 0."),
         ]
         for ok, message in check:
             if not ok:
@@ -225,10 +232,10 @@ class Config:
 
 
 def default_output_dir(v) -> str:
-    method = v["method"] + (f"-{v['lasium']}" if v["method"] != "maml" else "")
+    method = v["method"] + (f"-{v['lasium']}" if v["method"] in GENERATED_METHODS else "")
     if v["method"] == "ssml":
         method += f"-{v['mix']}{v['labeled_share']:g}"
-    if v["method"] != "maml":
+    if v["method"] in GENERATED_METHODS:
         method += f"_gan{v['gan_epochs']}"
     fraction = f"{v['label_scheme']}{v['label_fraction']:g}"
     return (f"runs/{v['dataset']}_{method}_{v['n_way']}w{v['k_shot']}s_"

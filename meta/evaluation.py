@@ -32,14 +32,14 @@ def git_commit() -> str:
         return "unknown"
 
 
-def write_json_atomic(path: str, data) -> None:
-    """Write JSON so that readers see the old file or the whole new one, never a part."""
+def write_text_atomic(path: str, text) -> None:
+    """Write text (or bytes) so that readers see the old file or the whole new one."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp_", suffix=".json")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp_")
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode() if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
@@ -47,6 +47,10 @@ def write_json_atomic(path: str, data) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def write_json_atomic(path: str, data) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def check_results(results: dict) -> None:

@@ -26,6 +26,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 
 from databases import get_database
 from meta import evaluation, summaries
+from meta.config import GENERATED_METHODS
 from meta.gan_training import GANConfig, train_or_load_gan
 from meta.maml import MAML, InnerLoop
 from models.classifier import CONFIGS, ConvNet
@@ -64,11 +65,11 @@ def gan_config(c) -> GANConfig:
 
 
 def mix_config(c) -> MixConfig:
-    """maml: labeled tasks only; lasium: generated only; ssml: the mix the flags choose
-    (generated only where no label exists, which is LASIUM)."""
+    """maml, labeled_only: labeled tasks only; lasium: generated only; ssml: the mix the
+    flags choose (generated only where no label exists, which is LASIUM)."""
     if c.method == "ssml" and c.label_fraction > 0:
         return MixConfig(c.mix, c.labeled_share, c.mix_block, c.labeled_share_start, c.iterations)
-    return MixConfig("batch", 1.0 if c.method == "maml" else 0.0)
+    return MixConfig("batch", 0.0 if c.method in GENERATED_METHODS else 1.0)
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:

@@ -163,11 +163,11 @@ def test_real_omniglot_smoke(tmp_path):
     assert results["test_accuracy"] > 0.35  # chance is 0.2
 
 
-@pytest.mark.parametrize("fraction, share, expect", [
-    ("0.5", "0.5", {"labeled", "generated"}), ("0", "0.5", {"generated"}),
-    ("0.5", "1", {"labeled"})])
-def test_ssml_mixes_the_streams_the_budget_allows(tmp_path, fraction, share, expect):
-    c = config(tmp_path, "--method=ssml", f"--label_fraction={fraction}", "--mix=batch",
+@pytest.mark.parametrize("method, fraction, share, expect", [
+    ("ssml", "0.5", "0.5", {"labeled", "generated"}), ("ssml", "0", "0.5", {"generated"}),
+    ("ssml", "0.5", "1", {"labeled"}), ("labeled_only", "0.5", "0.5", {"labeled"})])
+def test_each_method_gets_the_streams_it_should(tmp_path, method, fraction, share, expect):
+    c = config(tmp_path, f"--method={method}", f"--label_fraction={fraction}", "--mix=batch",
                f"--labeled_share={share}", "--gan_epochs=1", "--gan_batch_size=50",
                f"--gan_dir={tmp_path / 'gans'}")
     trainer = Trainer(c, util.database())

@@ -1,0 +1,127 @@
+"""The label-fraction study: methods x label schemes x fractions x seeds, one run per cell.
+
+    bash run_scripts/omniglot_sweep.sh [--seeds=0,1] [--fractions=...] [-- --iterations=1000]
+
+Flags after `--` go to every run. Each cell is one `python -m run_scripts.train` run in
+``<runs_dir>/<cell>``; its results JSON is copied to ``<results_dir>/<cell>.json``. A
+cell whose JSON exists is skipped, so an interrupted sweep resumes where it stopped (and
+an interrupted cell resumes from its last checkpoint). A JSON made with other settings is
+an error, never silently reused.
+
+At fraction 0 every method is unsupervised LASIUM, so that cell is run once per seed; at
+fraction 1 every scheme keeps all labels, so that cell is run for one scheme only.
+Afterwards `python -m run_scripts.plot_results <results_dir>/*.json` draws the study.
+"""
+import dataclasses
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+from absl import app, flags
+
+from meta import config as config_lib
+from meta.evaluation import write_json_atomic
+from tasks.label_budget import SCHEMES
+
+flags.DEFINE_string("dataset", "omniglot", "Data set of every run.")
+flags.DEFINE_list("methods", ["labeled_only", "ssml"], "Methods with labels (fraction > 0).")
+flags.DEFINE_list("schemes", list(SCHEMES), "Label schemes.")
+flags.DEFINE_list("fractions", ["0", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"],
+                  "Label fractions.")
+flags.DEFINE_list("seeds", ["0", "1"], "Seeds.")
+flags.DEFINE_string("results_dir", None, "Results JSONs (default results/<dataset>/sweep).")
+flags.DEFINE_string("runs_dir", "runs/sweep", "Run folders (checkpoints, TensorBoard).")
+flags.DEFINE_bool("dry_run", False, "List the cells and what would run, run nothing.")
+FLAGS = flags.FLAGS
+
+
+def cells(dataset, methods, schemes, fractions, seeds):
+    """(name, train flags) of every distinct run of the grid."""
+    out = {}
+    for seed in seeds:
+        for fraction in fractions:
+            for scheme in (schemes if 0 < fraction < 1 else schemes[:1]):
+                for method in (methods if fraction > 0 else ["lasium"]):
+                    name = f"{method}_{scheme}{fraction:g}_seed{seed}"
+                    out[name] = [f"--dataset={dataset}", f"--method={method}",
+                                 f"--label_scheme={scheme}", f"--label_fraction={fraction:g}",
+                                 f"--seed={seed}"]
+    return list(out.items())
+
+
+# Flags that do not change what a run computes.
+_BOOKKEEPING = {"data_dir", "output_dir", "gan_dir", "preset", "log_every", "image_every",
+                "checkpoint_every", "gan_checkpoint_every"}
+
+
+def _settings(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in _BOOKKEEPING}
+
+
+def done(path: str, args) -> bool:
+    """Whether the cell has results made with exactly these settings."""
+    if not os.path.exists(path):
+        return False
+    with open(path) as f:
+        theirs = _settings(json.load(f)["config"])
+    mine = _settings(dataclasses.asdict(config_lib.config_from_args(*args)))
+    changed = sorted(k for k in mine if theirs.get(k) != mine[k])
+    if changed:
+        raise ValueError(f"{path} was made with other settings ({', '.join(changed)}). Move it "
+                         "away, or pass another --results_dir for a sweep with these flags.")
+    return True
+
+
+def train(args) -> str:
+    """Runs one cell in a fresh process; returns the path of its results JSON."""
+    command = " ".join(["python -m run_scripts.train", *map(shlex.quote, args)])
+    env = dict(os.environ, SSML_RUN_COMMAND=command)
+    subprocess.run([sys.executable, "-m", "run_scripts.train", *args], env=env, check=True)
+    output_dir = next(a.split("=", 1)[1] for a in args if a.startswith("--output_dir="))
+    return os.path.join(output_dir, "results.json")
+
+
+def sweep(grid, extra, results_dir, runs_dir, run=train, dry_run=False):
+    """Runs the cells without results; returns the names of those that failed."""
+    todo = []
+    for name, args in grid:
+        args = [*args, *extra, f"--output_dir={os.path.join(runs_dir, name)}"]
+        config_lib.config_from_args(*args)  # contradicting flags fail here, before any run
+        if not done(os.path.join(results_dir, f"{name}.json"), args):
+            todo.append((name, args))
+    print(f"{len(grid)} cells, {len(grid) - len(todo)} done, {len(todo)} to run.", flush=True)
+    failed = []
+    for i, (name, args) in enumerate(todo, 1):
+        print(f"[{i}/{len(todo)}] {name}: python -m run_scripts.train {' '.join(args)}", flush=True)
+        if dry_run:
+            continue
+        try:
+            with open(run(args)) as f:
+                write_json_atomic(os.path.join(results_dir, f"{name}.json"), json.load(f))
+        except subprocess.CalledProcessError as e:
+            print(f"[{i}/{len(todo)}] {name} failed (exit {e.returncode}); going on.", flush=True)
+            failed.append(name)
+    return failed
+
+
+def main(argv):
+    extra = argv[1:]
+    bad = [a for a in extra if not a.startswith("--")]
+    if bad:
+        raise app.UsageError(f"Unknown arguments {bad}: flags for the runs go after `--`.")
+    grid = cells(FLAGS.dataset, FLAGS.methods, FLAGS.schemes,
+                 sorted(float(f) for f in FLAGS.fractions), [int(s) for s in FLAGS.seeds])
+    results_dir = FLAGS.results_dir or os.path.join("results", FLAGS.dataset, "sweep")
+    failed = sweep(grid, extra, results_dir, FLAGS.runs_dir, dry_run=FLAGS.dry_run)
+    if failed:
+        sys.exit(f"{len(failed)} cells failed: {', '.join(failed)}. Their errors are above; "
+                 "rerun the sweep to retry them.")
+    if FLAGS.dry_run:
+        return
+    print(f"Sweep complete. Plot: python -m run_scripts.plot_results {results_dir}/*.json")
+
+
+if __name__ == "__main__":
+    app.run(main)

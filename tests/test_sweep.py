@@ -1,0 +1,94 @@
+import dataclasses
+import json
+import os
+
+import pytest
+
+from meta.config import config_from_args
+from run_scripts import plot_results, sweep
+from test_report import results
+
+
+def test_grid_runs_shared_cells_once():
+    grid = dict(sweep.cells("omniglot", ["labeled_only", "ssml"], ["classes", "instances"],
+                            [0.0, 0.05, 1.0], [0, 1]))
+    # Per seed: LASIUM once at 0; 2 methods x 2 schemes at 0.05; 2 methods at 1.
+    assert len(grid) == 2 * (1 + 4 + 2)
+    assert "lasium_classes0_seed1" in grid and "ssml_instances0.05_seed0" in grid
+    assert "--label_fraction=0.05" in grid["labeled_only_instances0.05_seed0"]
+
+
+def fake_runner(calls):
+    def run(args):
+        calls.append(args)
+        flags = dict(a[2:].split("=", 1) for a in args)
+        r = results(method=flags["method"], label_fraction=float(flags["label_fraction"]),
+                    config=dataclasses.asdict(config_from_args(*args)))
+        path = os.path.join(flags["output_dir"], "results.json")
+        os.makedirs(flags["output_dir"], exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(r, f)
+        return path
+    return run
+
+
+def test_sweep_skips_completed_cells_and_resumes(tmp_path):
+    grid = sweep.cells("omniglot", ["labeled_only"], ["classes"], [0.05, 0.1], [0])
+    calls = []
+    run = fake_runner(calls)
+    results_dir, runs_dir = str(tmp_path / "results"), str(tmp_path / "runs")
+    os.makedirs(results_dir)
+    # An interrupted sweep: one cell finished.
+    sweep.sweep(grid[:1], ["--iterations=7"], results_dir, runs_dir, run)
+    assert len(calls) == 1
+    sweep.sweep(grid, ["--iterations=7"], results_dir, runs_dir, run)
+    assert len(calls) == 2 and "--label_fraction=0.1" in calls[1]
+    assert sorted(os.listdir(results_dir)) == ["labeled_only_classes0.05_seed0.json",
+                                               "labeled_only_classes0.1_seed0.json"]
+    sweep.sweep(grid, ["--iterations=7"], results_dir, runs_dir, run)
+    assert len(calls) == 2
+    # Results of other settings are never taken for this sweep's.
+    with pytest.raises(ValueError, match="iterations"):
+        sweep.sweep(grid, ["--iterations=8"], results_dir, runs_dir, run)
+
+
+def test_contradicting_cells_fail_before_any_run(tmp_path):
+    calls = []
+    grid = sweep.cells("omniglot", ["lasium"], ["classes"], [0.5], [0])
+    with pytest.raises(ValueError, match="label_fraction=0"):
+        sweep.sweep(grid, [], str(tmp_path), str(tmp_path), fake_runner(calls))
+    assert not calls
+
+
+def write(tmp_path, name, **changes):
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(results(**changes)))
+    return str(path)
+
+
+def test_plot_results_table_and_plot(tmp_path):
+    paths = [write(tmp_path, "u0", method="lasium", label_fraction=0.0, test_accuracy=0.5),
+             write(tmp_path, "l1", method="labeled_only", test_accuracy=0.80, seed=0),
+             write(tmp_path, "l2", method="labeled_only", test_accuracy=0.90, seed=1),
+             write(tmp_path, "s1", method="ssml", test_accuracy=0.85),
+             write(tmp_path, "s1i", method="ssml", label_scheme="instances", test_accuracy=0.7),
+             write(tmp_path, "f1", method="labeled_only", label_fraction=1.0, test_accuracy=0.95)]
+    table = list(plot_results.rows(plot_results.load(paths)))
+    text = plot_results.markdown(table)
+    # Two seeds: the mean, the CI of the mean (sqrt(2) * 1.23 / 2), both values.
+    assert "| classes | 10% | labeled-only MAML | 2 | 85.00% ± 0.87 | 80.00 90.00 |" in text
+    # LASIUM and all-label runs appear under every scheme.
+    assert text.count("LASIUM (no labels)") == 2 and text.count("| 100% |") == 2
+    assert "| instances | 10% | SSML | 1 | 70.00% ± 1.23 |" in text
+    plot_results.plot(table, str(tmp_path / "p.png"))
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    assert plot_results.to_csv(table).splitlines()[0] == \
+        "scheme,fraction,method,seeds,accuracy,ci95,per_seed"
+
+
+def test_plot_results_refuses_json_without_provenance(tmp_path):
+    r = results()
+    del r["command"]
+    (tmp_path / "r.json").write_text(json.dumps(r))
+    with pytest.raises(ValueError, match="command"):
+        plot_results.load([str(tmp_path / "r.json")])
