@@ -15,8 +15,8 @@ from tasks.mixing import STRATEGIES as MIX_STRATEGIES
 
 FLAGS = flags.FLAGS
 
-METHODS = ("maml", "labeled_only", "lasium", "ssml")
-GENERATED_METHODS = ("lasium", "ssml")  # the methods that train a GAN
+METHODS = ("maml", "labeled_only", "lasium", "ssml", "ssml_ssg")
+GENERATED_METHODS = ("lasium", "ssml", "ssml_ssg")  # the methods that train a GAN
 
 # Per (data set, preset): only the values that differ from the flag defaults below.
 PRESETS = {
@@ -59,7 +59,8 @@ def define_flags(flag_values=FLAGS):
                   "maml: MAML on the labeled tasks the budget allows, with the supervised "
                   "budget; labeled_only: the same with the budget of ssml, the baseline ssml "
                   "must beat; lasium: on GAN-generated tasks only; ssml: on labeled tasks "
-                  "mixed with generated ones (--mix).")
+                  "mixed with generated ones (--mix); ssml_ssg: the same, with a "
+                  "semi-supervised class-conditional GAN (--ssg_*).")
     d.DEFINE_integer("seed", 0, "Fixes data split, label subset, tasks and initialization.")
     d.DEFINE_enum("label_scheme", "classes", list(SCHEMES), "Which training labels are kept.")
     d.DEFINE_float("label_fraction", 1.0, "Fraction X in [0, 1] of labels kept.")
@@ -121,6 +122,18 @@ def define_flags(flag_values=FLAGS):
     d.DEFINE_float("gan_diversity_weight", 0.1, "Weight of the mode-seeking diversity term "
                    "(at 1.0 the generator traded realism for diversity: white boxes).")
     d.DEFINE_integer("gan_checkpoint_every", 5, "GAN state and generator snapshot every N epochs.")
+    # ssml_ssg: the semi-supervised GAN (models/ssgan.py) and its tasks.
+    d.DEFINE_enum("ssg_formulation", "salimans", ["salimans", "separate"],
+                  "Discriminator: K class logits whose logsumexp is the real/fake logit "
+                  "(Salimans et al. 2016), or K class logits plus a separate real/fake logit.")
+    d.DEFINE_float("ssg_supervised_weight", 1.0, "Weight of the discriminator's cross-entropy "
+                   "on the labeled images.")
+    d.DEFINE_float("ssg_class_weight", 1.0, "Weight of the generator's AC-GAN term (the "
+                   "discriminator should classify G(z, c) as c).")
+    d.DEFINE_bool("ssg_feature_matching", False, "Generator matches the discriminator's mean "
+                  "features instead of the non-saturating adversarial loss.")
+    d.DEFINE_integer("ssg_mix_classes", 2, "Labeled classes mixed into each generated class's "
+                     "code (1: tasks made only of labeled classes).")
 
 
 class _Definer:
@@ -189,6 +202,11 @@ class Config:
     gan_label_noise: float
     gan_diversity_weight: float
     gan_checkpoint_every: int
+    ssg_formulation: str
+    ssg_supervised_weight: float
+    ssg_class_weight: float
+    ssg_feature_matching: bool
+    ssg_mix_classes: int
 
     def __post_init__(self):
         check = [
@@ -208,8 +226,9 @@ class Config:
             (self.method != "lasium" or self.label_fraction == 0.0,
              "--method=lasium uses no labels: pass --label_fraction=0 (the GAN trains on the "
              "unlabeled pool, all training images at 0)."),
-            (self.method != "labeled_only" or self.label_fraction > 0.0,
-             "--method=labeled_only needs labels: pass --label_fraction > 0."),
+            (self.method not in ("labeled_only", "ssml_ssg") or self.label_fraction > 0.0,
+             f"--method={self.method} needs labels: pass --label_fraction > 0."),
+            (self.ssg_mix_classes >= 1, "--ssg_mix_classes must be >= 1."),
         ]
         for ok, message in check:
             if not ok:
@@ -233,7 +252,7 @@ class Config:
 
 def default_output_dir(v) -> str:
     method = v["method"] + (f"-{v['lasium']}" if v["method"] in GENERATED_METHODS else "")
-    if v["method"] == "ssml":
+    if v["method"] in ("ssml", "ssml_ssg"):
         method += f"-{v['mix']}{v['labeled_share']:g}"
     if v["method"] in GENERATED_METHODS:
         method += f"_gan{v['gan_epochs']}"

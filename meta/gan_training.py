@@ -1,11 +1,14 @@
 """Train a GAN on unlabeled images, or reuse a cached one.
 
-A GAN is cached under ``<gan_dir>/<dataset>-<key>/``, where the key hashes the training
-images themselves and every setting that changes training except the epoch count:
+The GAN is LASIUM's (models/gan.py) or, with `num_classes` > 0, the semi-supervised,
+class-conditional one (models/ssgan.py), which also draws a batch of labeled images per
+step. A GAN is cached under ``<gan_dir>/<dataset>-<key>/``, where the key hashes the
+training images (and labels) themselves and every setting that changes training except
+the epoch count:
 
   state/            the full resumable state (both networks, both optimizers, epoch)
   generator/        generator snapshots, `epoch-N`, every `checkpoint_every` epochs
-  samples/          PNG grids from fixed latents
+  samples/          PNG grids from fixed latents (one class per row if conditional)
   tb/               TensorBoard: d/g losses, diversity, sample grids
 
 Asking for N epochs loads the snapshot of epoch N when there is one; otherwise training
@@ -27,6 +30,7 @@ from tensorflow import keras
 
 from meta.summaries import image_rows
 from models.gan import GAN
+from models.ssgan import CODE_DIM, ConditionalGenerator, SSGAN
 from models.gan_networks import ARCHITECTURES
 
 
@@ -39,13 +43,33 @@ class GANConfig:
     diversity_weight: float = 0.1
     checkpoint_every: int = 5
     seed: int = 0
+    # Semi-supervised, class-conditional GAN (models/ssgan.py) when num_classes > 0.
+    num_classes: int = 0
+    formulation: str = "salimans"
+    supervised_weight: float = 1.0
+    class_weight: float = 1.0
+    feature_matching: bool = False
+
+
+_PLAIN_FIELDS = ("batch_size", "learning_rate", "label_noise", "diversity_weight", "seed")
 
 
 def build_gan(dataset: str, config: GANConfig) -> GAN:
     arch = ARCHITECTURES[dataset]
     keras.utils.set_random_seed(config.seed)  # the networks' initial weights
-    gan = GAN(arch.generator(arch.latent_dim), arch.discriminator(), arch.latent_dim,
-              config.label_noise, config.diversity_weight, config.seed)
+    common = dict(label_noise=config.label_noise, diversity_weight=config.diversity_weight,
+                  seed=config.seed)
+    k = config.num_classes
+    if k:
+        generator = ConditionalGenerator(arch.generator(arch.latent_dim + CODE_DIM), k, CODE_DIM,
+                                         seed=config.seed)
+        generator((tf.zeros([1, arch.latent_dim]), tf.zeros([1, k])))  # create its weights
+        discriminator = arch.discriminator(k if config.formulation == "salimans" else k + 1)
+        gan = SSGAN(generator, discriminator, arch.latent_dim, k, config.formulation,
+                    config.supervised_weight, config.class_weight, config.feature_matching,
+                    **common)
+    else:
+        gan = GAN(arch.generator(arch.latent_dim), arch.discriminator(), arch.latent_dim, **common)
     gan.compile(keras.optimizers.Adam(config.learning_rate),
                 keras.optimizers.Adam(config.learning_rate))
     gan.d_optimizer.build(gan.discriminator.trainable_weights)
@@ -53,10 +77,15 @@ def build_gan(dataset: str, config: GANConfig) -> GAN:
     return gan
 
 
-def cache_dir(gan_dir: str, dataset: str, images: np.ndarray, config: GANConfig) -> str:
+def cache_dir(gan_dir: str, dataset: str, images: np.ndarray, config: GANConfig,
+              labeled=None) -> str:
     key = hashlib.sha256(images.tobytes())
+    for array in labeled or ():
+        key.update(array.tobytes())
     settings = {k: v for k, v in dataclasses.asdict(config).items()
                 if k not in ("epochs", "checkpoint_every")}
+    if not config.num_classes:  # a plain GAN: keys made before the semi-supervised one exist
+        settings = {k: v for k, v in settings.items() if k in _PLAIN_FIELDS}
     key.update(json.dumps({"dataset": dataset, **settings}, sort_keys=True).encode())
     return os.path.join(gan_dir, f"{dataset}-{key.hexdigest()[:12]}")
 
@@ -79,9 +108,31 @@ def epoch_batches(images: np.ndarray, batch_size: int, seed: int, first_epoch: i
             .prefetch(tf.data.AUTOTUNE))
 
 
-def sample_grid(generator, latents, columns: int = 8):
-    """(1, H*rows, W*columns, C) grid of the generator's images for fixed latents."""
-    images = generator(latents, training=False)
+def labeled_batches(labeled, batch_size: int, seed: int, first_step: int):
+    """(images in [0, 1], classes) batches drawn with replacement from the labeled images;
+    batch i is a stateless draw keyed by (seed, i)."""
+    images, classes = (tf.constant(a) for a in labeled)
+    n = len(labeled[0])
+
+    def draw(step):
+        i = tf.random.stateless_uniform([batch_size], tf.stack([tf.cast(seed, tf.int64) + 1, step]),
+                                        0, n, tf.int32)
+        return tf.cast(tf.gather(images, i), tf.float32) / 255.0, tf.gather(classes, i)
+
+    return tf.data.Dataset.counter(first_step).map(draw)
+
+
+def grid_codes(gan, rows: int, columns: int):
+    """One class per row for a conditional GAN (cycling through its classes), else None."""
+    if not isinstance(gan, SSGAN):
+        return None
+    return tf.one_hot(tf.repeat(tf.range(rows) % gan.num_classes, columns), gan.num_classes)
+
+
+def sample_grid(gan, latents, columns: int = 8):
+    """(1, H*rows, W*columns, C) grid of the generator's images for fixed latents; a
+    conditional generator gets one class per row."""
+    images = gan.generate(latents, grid_codes(gan, latents.shape[0] // columns, columns))
     rows = images.shape[0] // columns
     return image_rows(tf.reshape(images[:rows * columns], [rows, columns, *images.shape[1:]]))[None]
 
@@ -104,7 +155,7 @@ class _Checkpointing(keras.callbacks.Callback):
             for name, value in (logs or {}).items():
                 tf.summary.scalar(name, value)
             if done % self.every == 0 or done == self.last:
-                grid = sample_grid(self.gan.generator, self.latents)
+                grid = sample_grid(self.gan, self.latents)
                 tf.summary.image("samples", grid)
                 os.makedirs(os.path.join(self.directory, "samples"), exist_ok=True)
                 tf.io.write_file(os.path.join(self.directory, "samples", f"epoch-{done}.png"),
@@ -132,9 +183,14 @@ def snapshots(directory):
                   if f.startswith("epoch-") and f.endswith(".index"))
 
 
-def train_or_load_gan(dataset: str, images: np.ndarray, config: GANConfig, gan_dir: str) -> GAN:
-    """A GAN whose generator has trained `config.epochs` epochs on `images` (uint8)."""
-    directory = cache_dir(gan_dir, dataset, images, config)
+def train_or_load_gan(dataset: str, images: np.ndarray, config: GANConfig, gan_dir: str,
+                      labeled=None) -> GAN:
+    """A GAN whose generator has trained `config.epochs` epochs on `images` (uint8); a
+    semi-supervised one (config.num_classes > 0) also on `labeled` = (uint8 images,
+    classes in 0..num_classes-1)."""
+    if bool(config.num_classes) != (labeled is not None):
+        raise ValueError("A semi-supervised GAN needs labeled images, and only it uses them.")
+    directory = cache_dir(gan_dir, dataset, images, config, labeled)
     gan = build_gan(dataset, config)
     if config.epochs in snapshots(directory):
         tf.train.Checkpoint(generator=gan.generator).read(
@@ -154,7 +210,11 @@ def train_or_load_gan(dataset: str, images: np.ndarray, config: GANConfig, gan_d
     logging.info("Training the GAN in %s on %d images: epochs %d..%d.", directory, len(images),
                  start + 1, config.epochs)
     steps = len(images) // config.batch_size
-    gan.fit(epoch_batches(images, config.batch_size, config.seed, start, config.epochs),
+    data = epoch_batches(images, config.batch_size, config.seed, start, config.epochs)
+    if labeled is not None:
+        data = tf.data.Dataset.zip((data, labeled_batches(labeled, config.batch_size, config.seed,
+                                                          start * steps)))
+    gan.fit(data,
             epochs=config.epochs, initial_epoch=start, steps_per_epoch=steps,
             verbose=1 if sys.stdout.isatty() else 2,
             callbacks=[_Checkpointing(gan, directory, epoch, config.checkpoint_every, config.epochs)])

@@ -15,6 +15,7 @@ exactly where the killed one stopped.
 import dataclasses
 import json
 import os
+import resource
 import shlex
 import sys
 import time
@@ -53,21 +54,36 @@ def labeled_images(c, train) -> np.ndarray:
                                        derive_seed(c.seed, "labels"))
 
 
-def gan_images(c, train, labeled_mask) -> np.ndarray:
-    """The GAN's training images (never validation or test classes)."""
-    return train.images if c.gan_data == "all" else train.images[~labeled_mask]
+def gan_inputs(c, train, labeled_mask):
+    """The GAN's training images (never validation or test classes) and, for ssml_ssg,
+    its labeled images with their classes renumbered 0..K-1 (else None)."""
+    images = train.images if c.gan_data == "all" else train.images[~labeled_mask]
+    if c.method != "ssml_ssg":
+        return images, None
+    classes = np.unique(train.labels[labeled_mask], return_inverse=True)[1].astype(np.int32)
+    return images, (train.images[labeled_mask], classes)
 
 
-def gan_config(c) -> GANConfig:
+def gan_config(c, num_classes: int = 0) -> GANConfig:
     return GANConfig(epochs=c.gan_epochs, batch_size=c.gan_batch_size, learning_rate=c.gan_lr,
                      label_noise=c.gan_label_noise, diversity_weight=c.gan_diversity_weight,
-                     checkpoint_every=c.gan_checkpoint_every, seed=derive_seed(c.seed, "gan"))
+                     checkpoint_every=c.gan_checkpoint_every, seed=derive_seed(c.seed, "gan"),
+                     num_classes=num_classes, formulation=c.ssg_formulation,
+                     supervised_weight=c.ssg_supervised_weight, class_weight=c.ssg_class_weight,
+                     feature_matching=c.ssg_feature_matching)
+
+
+def train_or_load_run_gan(c, train, labeled_mask):
+    """The GAN of run configuration `c` (trained, or loaded from the cache)."""
+    images, labeled = gan_inputs(c, train, labeled_mask)
+    num_classes = 0 if labeled is None else int(labeled[1].max()) + 1
+    return train_or_load_gan(c.dataset, images, gan_config(c, num_classes), c.gan_dir, labeled)
 
 
 def mix_config(c) -> MixConfig:
     """maml, labeled_only: labeled tasks only; lasium: generated only; ssml: the mix the
     flags choose (generated only where no label exists, which is LASIUM)."""
-    if c.method == "ssml" and c.label_fraction > 0:
+    if c.method in ("ssml", "ssml_ssg") and c.label_fraction > 0:
         return MixConfig(c.mix, c.labeled_share, c.mix_block, c.labeled_share_start, c.iterations)
     return MixConfig("batch", 0.0 if c.method in GENERATED_METHODS else 1.0)
 
@@ -123,7 +139,8 @@ class Trainer:
         if self.mix.uses_labeled:
             self.train_sampler = self._labeled_sampler(train, train_shape)
         if self.mix.uses_generated:
-            self.generated = self._generated_tasks(gan_images(c, train, labeled_mask), train_shape)
+            self.generated = self._generated_tasks(train_or_load_run_gan(c, train, labeled_mask),
+                                                   train_shape)
         eval_shape = TaskShape(c.n_way, c.k_shot, c.eval_query)
         self.val_sampler = TaskSampler(db.val.images, db.val.labels, eval_shape, "validation")
         self.test_sampler = TaskSampler(db.test.images, db.test.labels, eval_shape, "test")
@@ -140,13 +157,13 @@ class Trainer:
         idx = self.labeled.indices
         return TaskSampler(train.images[idx], train.labels[idx], shape, "labeled training tasks")
 
-    def _generated_tasks(self, images, shape):
+    def _generated_tasks(self, gan, shape):
         c = self.config
-        gan = train_or_load_gan(c.dataset, images, gan_config(c), c.gan_dir)
         lasium = LasiumConfig(c.lasium, c.lasium_sigma, c.lasium_ro_alpha, c.lasium_oc_alpha,
                               c.lasium_anchor_epsilon)
         return GeneratedTasks(gan.generator, gan.latent_dim, shape,
-                              self.database.train.images.shape[1:], lasium, c.query_augmentation)
+                              self.database.train.images.shape[1:], lasium, c.query_augmentation,
+                              gan.num_classes, c.ssg_mix_classes)
 
     def _train_batches(self, start_step: int):
         c = self.config
@@ -335,6 +352,8 @@ def run(config, database=None) -> dict:
         "command": command_line(),
         "git_commit": commit, "data_source": trainer.database.source,
         "config": dataclasses.asdict(c), "val_history": history,
+        # Peak resident memory of this process (Linux reports KiB).
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "labeled_images": trainer.labeled.num_labeled,
         "labeled_classes": trainer.labeled.num_classes,
         **tested,

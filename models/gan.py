@@ -16,6 +16,8 @@ from tensorflow import keras
 
 
 class GAN(keras.Model):
+    num_classes = 0  # unconditional (models/ssgan.py has class-conditional generators)
+
     def __init__(self, generator, discriminator, latent_dim: int, label_noise: float = 0.05,
                  diversity_weight: float = 0.1, seed: int = 0):
         super().__init__()
@@ -45,23 +47,55 @@ class GAN(keras.Model):
         noise = self.label_noise * self._random(purpose, [n, 1], uniform=True)
         return 1.0 - noise if real else noise
 
-    def train_step(self, real_images):
+    # Hooks that the semi-supervised GAN (models/ssgan.py) overrides.
+    def generate(self, z, codes=None, training=False):
+        return self.generator(z, training=training)
+
+    def _codes(self, n):
+        """Class codes of this step's fakes (None: unconditional)."""
+        return None
+
+    def _realness(self, outputs):
+        """The real-vs-fake logit among the discriminator's outputs."""
+        return outputs
+
+    def _supervised_loss(self, labeled):
+        return 0.0
+
+    def _generator_class_loss(self, outputs, codes):
+        return 0.0
+
+    def _generator_adversarial_loss(self, real_images, fakes, realness):
+        """Non-saturating: the generator wants its fakes called real."""
+        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(realness),
+                                                                      realness))
+
+    def train_step(self, data):
+        # data: real images, or (images, labeled) where `labeled` is (images, classes).
+        real_images, labeled = data if isinstance(data, tuple) else (data, None)
         n = tf.shape(real_images)[0]
         z1, z2 = self._random(0, [n, self.latent_dim]), self._random(1, [n, self.latent_dim])
+        codes = self._codes(n)
         bce = lambda targets, logits: tf.reduce_mean(  # noqa: E731
             tf.nn.sigmoid_cross_entropy_with_logits(targets, logits))
 
-        fake = self.generator(z1, training=True)
+        fake = self.generate(z1, codes, training=True)
         with tf.GradientTape() as tape:
-            d_loss = (bce(self._noisy_targets(True, n, 2), self.discriminator(real_images, training=True))
-                      + bce(self._noisy_targets(False, n, 3), self.discriminator(fake, training=True)))
+            d_loss = (bce(self._noisy_targets(True, n, 2),
+                          self._realness(self.discriminator(real_images, training=True)))
+                      + bce(self._noisy_targets(False, n, 3),
+                            self._realness(self.discriminator(fake, training=True))))
+            d_loss += self._supervised_loss(labeled)
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
         with tf.GradientTape() as tape:
-            fake1, fake2 = self.generator(z1, training=True), self.generator(z2, training=True)
-            logits = self.discriminator(tf.concat([fake1, fake2], 0), training=True)
-            g_loss = bce(tf.ones_like(logits), logits)
+            fake1 = self.generate(z1, codes, training=True)
+            fake2 = self.generate(z2, codes, training=True)
+            outputs = self.discriminator(tf.concat([fake1, fake2], 0), training=True)
+            g_loss = self._generator_adversarial_loss(real_images, tf.concat([fake1, fake2], 0),
+                                                      self._realness(outputs))
+            g_loss += self._generator_class_loss(outputs, codes)
             diversity = (tf.reduce_mean(tf.abs(fake1 - fake2)) / tf.reduce_mean(tf.abs(z1 - z2)))
             g_loss += self.diversity_weight / (diversity + 1e-5)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)

@@ -23,7 +23,8 @@ from meta.evaluation import check_results, write_text_atomic
 flags.DEFINE_string("output", "results/summary", "Path prefix of the .md, .csv and .png.")
 FLAGS = flags.FLAGS
 
-NAMES = {"labeled_only": "labeled-only MAML", "ssml": "SSML", "maml": "MAML (supervised budget)"}
+NAMES = {"labeled_only": "labeled-only MAML", "ssml": "SSML", "ssml_ssg": "SSML-SSG",
+         "maml": "MAML (supervised budget)"}
 
 
 def load(paths):

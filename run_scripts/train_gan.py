@@ -9,7 +9,6 @@ from absl import app
 
 from meta import config as config_lib
 from meta import trainer
-from meta.gan_training import train_or_load_gan
 
 config_lib.define_flags()
 
@@ -19,8 +18,7 @@ def main(argv):
         raise app.UsageError(f"Unknown arguments: {argv[1:]} (flags look like --name=value).")
     c = config_lib.Config.from_flags()
     train = trainer.load_database(c).train
-    images = trainer.gan_images(c, train, trainer.labeled_images(c, train))
-    train_or_load_gan(c.dataset, images, trainer.gan_config(c), c.gan_dir)
+    trainer.train_or_load_run_gan(c, train, trainer.labeled_images(c, train))
 
 
 if __name__ == "__main__":

@@ -71,6 +71,19 @@ def sample_latents(seed, n: int, members: int, dim: int, config: LasiumConfig):
     return z, anchors + config.oc_alpha * (others - anchors)
 
 
+def class_mixtures(seed, n: int, num_classes: int, parts: int):
+    """(n, num_classes) mixture weights for the n classes of one task: class i mixes a
+    primary labeled class (distinct across the n) with parts - 1 random others, weights
+    ~ Dirichlet(1). parts = 1 gives one-hot codes of n distinct labeled classes."""
+    order_seed, other_seed, weight_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+    primary = tf.argsort(tf.random.stateless_uniform([num_classes], order_seed))[:n]
+    others = tf.random.stateless_uniform([n, parts - 1], other_seed, 0, num_classes, tf.int32)
+    classes = tf.concat([primary[:, None], others], 1)
+    gamma = -tf.math.log(tf.random.stateless_uniform([n, parts], weight_seed, 1e-6, 1.0))
+    weights = gamma / tf.reduce_sum(gamma, 1, keepdims=True)
+    return tf.reduce_sum(tf.one_hot(classes, num_classes) * weights[..., None], 1)
+
+
 def random_shift(images, seed, max_fraction: float = 0.1):
     """Shift each image (B, H, W, C), any C, by its own random offset of up to
     `max_fraction` of its size, filling with the nearest edge pixels."""
@@ -86,15 +99,25 @@ def random_shift(images, seed, max_fraction: float = 0.1):
 
 
 class GeneratedTasks:
-    """Meta-batches of tasks drawn by a generator from LASIUM latents."""
+    """Meta-batches of tasks drawn by a generator from LASIUM latents.
+
+    With a class-conditional generator (`num_classes` > 0, models/ssgan.py) each class of a
+    task is also given a class code, a mixture of `mix_classes` labeled classes shared by
+    all its members, while the latents vary around the class's anchor as usual."""
 
     def __init__(self, generator, latent_dim: int, shape: TaskShape, image_shape,
-                 config: LasiumConfig, query_augmentation: bool = False):
+                 config: LasiumConfig, query_augmentation: bool = False,
+                 num_classes: int = 0, mix_classes: int = 1):
         if shape.n_way < 2 and config.sampler == "oc":
             raise ValueError("LASIUM-OC needs --n_way >= 2 (members move toward other anchors).")
         self.generator, self.latent_dim = generator, latent_dim
         self.shape, self.image_shape, self.config = shape, tuple(image_shape), config
         self.query_augmentation = query_augmentation
+        self.num_classes, self.mix_classes = num_classes, mix_classes
+        if num_classes and num_classes < shape.n_way:
+            raise ValueError(f"Class-conditional tasks need at least --n_way={shape.n_way} "
+                             f"labeled classes; the label budget leaves {num_classes}. Raise "
+                             "--label_fraction.")
 
     def meta_batch(self, seed, size: int):
         """(support, query) of `size` tasks, from one generator call on all their latents."""
@@ -102,7 +125,14 @@ class GeneratedTasks:
         seeds = tf.random.experimental.stateless_split(seed, size)
         latents = tf.stack([sample_latents(seeds[t], n, m, self.latent_dim, self.config)[1]
                             for t in range(size)])
-        images = self.generator(tf.reshape(latents, [-1, self.latent_dim]), training=False)
+        inputs = tf.reshape(latents, [-1, self.latent_dim])
+        if self.num_classes:
+            codes = tf.stack([class_mixtures(tf.random.experimental.stateless_fold_in(seeds[t], 1),
+                                             n, self.num_classes, self.mix_classes)
+                              for t in range(size)])  # (size, n, classes)
+            codes = tf.repeat(tf.reshape(codes, [size * n, self.num_classes]), m, axis=0)
+            inputs = (inputs, codes)
+        images = self.generator(inputs, training=False)
         if tuple(images.shape[1:]) != self.image_shape:
             images = tf.image.resize(images, self.image_shape[:2], antialias=True)
         images = tf.reshape(images, [size, n, m, *self.image_shape])

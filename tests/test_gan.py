@@ -79,10 +79,10 @@ def test_gan_trains_on_training_images_only(tmp_path, monkeypatch, gan_data):
     seen = {}
 
     class FakeGAN:
-        latent_dim = 8
+        latent_dim, num_classes = 8, 0
         generator = staticmethod(lambda z, training=False: tf.zeros([tf.shape(z)[0], 28, 28, 1]))
 
-    def fake_train(dataset, images, config, gan_dir):
+    def fake_train(dataset, images, config, gan_dir, labeled=None):
         seen["images"] = images
         return FakeGAN()
 

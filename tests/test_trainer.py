@@ -175,3 +175,25 @@ def test_each_method_gets_the_streams_it_should(tmp_path, method, fraction, shar
     assert {name for name, stream in built.items() if stream is not None} == expect
     support, query = next(iter(trainer._train_batches(0)))
     assert support.shape == (2, 5, 1, 28, 28, 1) and query.shape == (2, 5, 5, 28, 28, 1)
+
+
+def test_mini_imagenet_ssml_end_to_end_at_84x84(tmp_path):
+    """GAN, generated and labeled tasks, MAML and test, all at 84x84x3."""
+    results = run(config(tmp_path, "--dataset=mini_imagenet", "--method=ssml",
+                         "--label_fraction=0.5", "--iterations=2", "--val_every=2",
+                         "--inner_steps=1", "--gan_epochs=1", "--gan_batch_size=50",
+                         f"--gan_dir={tmp_path / 'gans'}"),
+                  util.database(train=(10, 10), shape=(84, 84, 3)))
+    assert results["iterations"] == 2 and 0 <= results["test_accuracy"] <= 1
+    assert results["peak_memory_mb"] > 0
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(REAL_DATA, "mini_imagenet_test.npz")),
+                    reason="no real Mini-ImageNet in ../shared/data")
+def test_real_mini_imagenet_smoke(tmp_path):
+    results = run(config(tmp_path, "--dataset=mini_imagenet", "--iterations=3", "--val_every=3",
+                         "--inner_steps=1", f"--data_dir={REAL_DATA}"))
+    assert os.path.samefile(results["data_source"], REAL_DATA)
+    assert results["labeled_classes"] == 64
+    # All 60,000 images decoded once as uint8 (1.3 GB), not float32 copies of everything.
+    assert results["peak_memory_mb"] < 6000, results["peak_memory_mb"]
