@@ -1,6 +1,7 @@
 """Accuracy summaries and the results JSON that sweeps and plots read."""
 import json
 import os
+import re
 import subprocess
 import tempfile
 
@@ -57,3 +58,13 @@ def check_results(results: dict) -> None:
     missing = [k for k in REQUIRED_KEYS if k not in results]
     if missing:
         raise ValueError(f"results lack the keys {missing}")
+
+
+def replace_block(path: str, name: str, text: str) -> None:
+    """Replace the text between `<!-- name -->` and `<!-- /name -->` in a markdown file."""
+    with open(path) as f:
+        readme = f.read()
+    block = re.compile(rf"(<!-- {name} -->\n).*?(<!-- /{name} -->)", re.S)
+    if not block.search(readme):
+        raise ValueError(f"{path} has no <!-- {name} --> block.")
+    write_text_atomic(path, block.sub(lambda m: m.group(1) + text + "\n" + m.group(2), readme))

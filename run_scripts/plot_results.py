@@ -18,9 +18,8 @@ import math
 
 from absl import app, flags
 
-from meta.evaluation import check_results, write_text_atomic
+from meta.evaluation import check_results, replace_block, write_text_atomic
 
-flags.DEFINE_string("output", "results/summary", "Path prefix of the .md, .csv and .png.")
 FLAGS = flags.FLAGS
 
 NAMES = {"labeled_only": "labeled-only MAML", "ssml": "SSML", "ssml_ssg": "SSML-SSG",
@@ -127,9 +126,14 @@ def main(argv):
     write_text_atomic(FLAGS.output + ".md", markdown(table))
     write_text_atomic(FLAGS.output + ".csv", to_csv(table))
     plot(table, FLAGS.output + ".png")
+    if FLAGS.readme:
+        replace_block(FLAGS.readme, "sweep", markdown(table))
     print(markdown(table))
     print(f"Wrote {FLAGS.output}.md, .csv and .png")
 
 
 if __name__ == "__main__":
+    # Defined here, not on import, so that tests can import this beside run_scripts.report.
+    flags.DEFINE_string("output", "results/summary", "Path prefix of the .md, .csv and .png.")
+    flags.DEFINE_string("readme", None, "Also put the table in the <!-- sweep --> block of this file.")
     app.run(main)

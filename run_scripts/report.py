@@ -13,7 +13,8 @@ import re
 
 from absl import app, flags
 
-from meta.evaluation import check_results
+from meta.config import GENERATED_METHODS
+from meta.evaluation import check_results, replace_block
 
 flags.DEFINE_string("readme", None, "Replace the report block of this markdown file.")
 flags.DEFINE_string("plot", None, "Write a PNG of validation accuracy by meta-iteration here.")
@@ -28,12 +29,15 @@ def load(path):
 
 
 def test_table(runs):
-    lines = ["| run | method | labels | test accuracy (95% CI) | tasks | iterations | wall time |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| run | method | labels | GAN | test accuracy (95% CI) | tasks | iterations | wall time |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for path, r in runs:
         labels = f"{r['label_scheme']} {100 * r['label_fraction']:g}%"
+        c = r["config"]
+        gan = (f"LASIUM-{c['lasium'].upper()}, {c['gan_epochs']} epochs"
+               if r["method"] in GENERATED_METHODS else "-")
         lines.append(
-            f"| `{path}` | {r['method']} | {labels} | {100 * r['test_accuracy']:.2f}% "
+            f"| `{path}` | {r['method']} | {labels} | {gan} | {100 * r['test_accuracy']:.2f}% "
             f"± {100 * r['test_ci95']:.2f} | {r['num_test_tasks']} | {r['iterations']} | "
             f"{r['wall_seconds'] / 60:.1f} min |")
     return lines
@@ -92,13 +96,7 @@ def main(argv):
         plot(argv[1:], FLAGS.plot)
     print(text)
     if FLAGS.readme:
-        with open(FLAGS.readme) as f:
-            readme = f.read()
-        block = re.compile(r"(<!-- report -->\n).*?(<!-- /report -->)", re.S)
-        if not block.search(readme):
-            raise app.UsageError(f"{FLAGS.readme} has no <!-- report --> block.")
-        with open(FLAGS.readme, "w") as f:
-            f.write(block.sub(lambda m: m.group(1) + text + "\n" + m.group(2), readme))
+        replace_block(FLAGS.readme, "report", text)
 
 
 if __name__ == "__main__":

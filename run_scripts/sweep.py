@@ -61,13 +61,14 @@ def _settings(config: dict) -> dict:
 
 
 def done(path: str, args) -> bool:
-    """Whether the cell has results made with exactly these settings."""
+    """Whether the cell has results made with exactly these settings (flags added to the
+    code since that run are not compared: a new flag's default keeps the old behaviour)."""
     if not os.path.exists(path):
         return False
     with open(path) as f:
         theirs = _settings(json.load(f)["config"])
     mine = _settings(dataclasses.asdict(config_lib.config_from_args(*args)))
-    changed = sorted(k for k in mine if theirs.get(k) != mine[k])
+    changed = sorted(k for k in mine if k in theirs and theirs[k] != mine[k])
     if changed:
         raise ValueError(f"{path} was made with other settings ({', '.join(changed)}). Move it "
                          "away, or pass another --results_dir for a sweep with these flags.")

@@ -10,7 +10,7 @@ def results(**changes):
          "n_way": 5, "k_shot": 1, "test_accuracy": 0.8765, "test_ci95": 0.0123,
          "num_test_tasks": 1000, "seed": 0, "iterations": 100, "wall_seconds": 120.0,
          "command": "bash run_scripts/omniglot_maml.sh", "git_commit": "abcdef1234567",
-         "data_source": "omniglot.npz", "config": {"num_val_tasks": 10},
+         "data_source": "omniglot.npz", "config": {"num_val_tasks": 10, "lasium": "ro", "gan_epochs": 10},
          "val_history": [{"step": 50, "val_accuracy": 0.5, "val_ci95": 0.01}]}
     r.update(changes)
     return r
@@ -37,3 +37,13 @@ def test_plot_is_written(tmp_path):
     path.write_text(json.dumps(results()))
     report.plot([str(path)], str(tmp_path / "curve.png"))
     assert (tmp_path / "curve.png").stat().st_size > 1000
+
+
+def test_readme_block_is_replaced_and_a_missing_block_is_an_error(tmp_path):
+    from meta.evaluation import replace_block
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- sweep -->\nold\n<!-- /sweep -->\nend\n")
+    replace_block(str(readme), "sweep", "new table")
+    assert readme.read_text() == "intro\n<!-- sweep -->\nnew table\n<!-- /sweep -->\nend\n"
+    with pytest.raises(ValueError, match="report"):
+        replace_block(str(readme), "report", "x")

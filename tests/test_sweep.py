@@ -92,3 +92,15 @@ def test_plot_results_refuses_json_without_provenance(tmp_path):
     (tmp_path / "r.json").write_text(json.dumps(r))
     with pytest.raises(ValueError, match="command"):
         plot_results.load([str(tmp_path / "r.json")])
+
+
+def test_results_from_before_a_new_flag_still_count(tmp_path):
+    grid = sweep.cells("omniglot", ["labeled_only"], ["classes"], [0.05], [0])
+    calls = []
+    sweep.sweep(grid, [], str(tmp_path / "r"), str(tmp_path / "runs"), fake_runner(calls))
+    [path] = (tmp_path / "r").iterdir()
+    r = json.loads(path.read_text())
+    del r["config"]["ssg_mix_classes"]  # as if written before that flag existed
+    path.write_text(json.dumps(r))
+    sweep.sweep(grid, [], str(tmp_path / "r"), str(tmp_path / "runs"), fake_runner(calls))
+    assert len(calls) == 1
