@@ -60,7 +60,8 @@ def summarize(group):
 
 
 def rows(runs):
-    for (scheme, method, fraction), group in sorted(cells(runs).items()):
+    for (scheme, method, fraction), group in sorted(cells(runs).items(),
+                                                    key=lambda item: (item[0][0], item[0][2], item[0][1])):
         group = sorted(group, key=lambda r: r["seed"])
         mean, ci = summarize(group)
         yield dict(scheme=scheme, fraction=fraction,

@@ -25,15 +25,6 @@ from meta import config as config_lib
 from meta.evaluation import write_json_atomic
 from tasks.label_budget import SCHEMES
 
-flags.DEFINE_string("dataset", "omniglot", "Data set of every run.")
-flags.DEFINE_list("methods", ["labeled_only", "ssml"], "Methods with labels (fraction > 0).")
-flags.DEFINE_list("schemes", list(SCHEMES), "Label schemes.")
-flags.DEFINE_list("fractions", ["0", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"],
-                  "Label fractions.")
-flags.DEFINE_list("seeds", ["0", "1"], "Seeds.")
-flags.DEFINE_string("results_dir", None, "Results JSONs (default results/<dataset>/sweep).")
-flags.DEFINE_string("runs_dir", "runs/sweep", "Run folders (checkpoints, TensorBoard).")
-flags.DEFINE_bool("dry_run", False, "List the cells and what would run, run nothing.")
 FLAGS = flags.FLAGS
 
 
@@ -124,5 +115,19 @@ def main(argv):
     print(f"Sweep complete. Plot: python -m run_scripts.plot_results {results_dir}/*.json")
 
 
+def define_flags():
+    """Defined when run, not on import, so that tests can import this beside other tools."""
+    flags.DEFINE_string("dataset", "omniglot", "Data set of every run.")
+    flags.DEFINE_list("methods", ["labeled_only", "ssml"], "Methods with labels (fraction > 0).")
+    flags.DEFINE_list("schemes", list(SCHEMES), "Label schemes.")
+    flags.DEFINE_list("fractions", ["0", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"],
+                      "Label fractions.")
+    flags.DEFINE_list("seeds", ["0", "1"], "Seeds.")
+    flags.DEFINE_string("results_dir", None, "Results JSONs (default results/<dataset>/sweep).")
+    flags.DEFINE_string("runs_dir", "runs/sweep", "Run folders (checkpoints, TensorBoard).")
+    flags.DEFINE_bool("dry_run", False, "List the cells and what would run, run nothing.")
+
+
 if __name__ == "__main__":
+    define_flags()
     app.run(main)
