@@ -28,8 +28,11 @@ PRESETS = {
 }
 # On the CPU, runs with generated tasks also pay for the GAN and for the generator call
 # per meta-batch (about as long as the MAML step itself; run_scripts/bench_maml.py), so
-# they get fewer meta-iterations to fit their ~45 minute budget. labeled_only gets the
-# same budget: it is the baseline they are compared with.
+# they get fewer meta-iterations; the GAN, trained once and cached, takes about as long
+# again. labeled_only gets the same budget: it is the baseline they are compared with.
+# Mini-ImageNet's GAN and generator are far slower on a CPU (bench_maml.py
+# --dataset=mini_imagenet): its values are not sized to a time budget there; run its
+# generated methods on a GPU.
 GENERATED_CPU_PRESETS = {
     "omniglot": dict(iterations=2500, gan_epochs=10),
     "mini_imagenet": dict(iterations=500, gan_epochs=10),
