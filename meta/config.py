@@ -17,6 +17,7 @@ FLAGS = flags.FLAGS
 
 METHODS = ("maml", "labeled_only", "lasium", "ssml", "ssml_ssg")
 GENERATED_METHODS = ("lasium", "ssml", "ssml_ssg")  # the methods that train a GAN
+MIXING_METHODS = ("ssml", "ssml_ssg")  # labeled tasks merged with generated ones (--mix)
 
 # Per (data set, preset): only the values that differ from the flag defaults below.
 PRESETS = {
@@ -255,7 +256,7 @@ class Config:
 
 def default_output_dir(v) -> str:
     method = v["method"] + (f"-{v['lasium']}" if v["method"] in GENERATED_METHODS else "")
-    if v["method"] in ("ssml", "ssml_ssg"):
+    if v["method"] in MIXING_METHODS:
         method += f"-{v['mix']}{v['labeled_share']:g}"
     if v["method"] in GENERATED_METHODS:
         method += f"_gan{v['gan_epochs']}"

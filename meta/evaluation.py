@@ -1,4 +1,5 @@
 """Accuracy summaries and the results JSON that sweeps and plots read."""
+import io
 import json
 import os
 import re
@@ -52,6 +53,13 @@ def write_text_atomic(path: str, text) -> None:
 
 def write_json_atomic(path: str, data) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True))
+
+
+def write_figure_atomic(path: str, figure, dpi: int = 120) -> None:
+    """A matplotlib figure as a PNG, written atomically."""
+    png = io.BytesIO()
+    figure.savefig(png, format="png", dpi=dpi)
+    write_text_atomic(path, png.getvalue())
 
 
 def check_results(results: dict) -> None:

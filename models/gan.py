@@ -15,6 +15,10 @@ import tensorflow as tf
 from tensorflow import keras
 
 
+def _bce(targets, logits):
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(targets, logits))
+
+
 class GAN(keras.Model):
     num_classes = 0  # unconditional (models/ssgan.py has class-conditional generators)
 
@@ -38,10 +42,13 @@ class GAN(keras.Model):
     def call(self, z, training=False):
         return self.generator(z, training=training)
 
+    def _step_seed(self, purpose: int):
+        """The stateless seed of this step's draw for `purpose` (0-7)."""
+        return tf.stack([tf.cast(self.seed, tf.int64) * 8 + purpose, self.step])
+
     def _random(self, purpose: int, shape, uniform=False):
-        seed = tf.stack([tf.cast(self.seed, tf.int64) * 8 + purpose, self.step])
         draw = tf.random.stateless_uniform if uniform else tf.random.stateless_normal
-        return draw(shape, seed)
+        return draw(shape, self._step_seed(purpose))
 
     def _noisy_targets(self, real: bool, n, purpose: int):
         noise = self.label_noise * self._random(purpose, [n, 1], uniform=True)
@@ -67,8 +74,7 @@ class GAN(keras.Model):
 
     def _generator_adversarial_loss(self, real_images, fakes, realness):
         """Non-saturating: the generator wants its fakes called real."""
-        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(realness),
-                                                                      realness))
+        return _bce(tf.ones_like(realness), realness)
 
     def train_step(self, data):
         # data: real images, or (images, labeled) where `labeled` is (images, classes).
@@ -76,14 +82,12 @@ class GAN(keras.Model):
         n = tf.shape(real_images)[0]
         z1, z2 = self._random(0, [n, self.latent_dim]), self._random(1, [n, self.latent_dim])
         codes = self._codes(n)
-        bce = lambda targets, logits: tf.reduce_mean(  # noqa: E731
-            tf.nn.sigmoid_cross_entropy_with_logits(targets, logits))
 
         fake = self.generate(z1, codes, training=True)
         with tf.GradientTape() as tape:
-            d_loss = (bce(self._noisy_targets(True, n, 2),
+            d_loss = (_bce(self._noisy_targets(True, n, 2),
                           self._realness(self.discriminator(real_images, training=True)))
-                      + bce(self._noisy_targets(False, n, 3),
+                      + _bce(self._noisy_targets(False, n, 3),
                             self._realness(self.discriminator(fake, training=True))))
             d_loss += self._supervised_loss(labeled)
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)

@@ -54,17 +54,13 @@ class SSGAN(GAN):
         # The discriminator's last layer is its head; what comes before are its features.
         self.features = keras.Model(discriminator.inputs, discriminator.layers[-2].output)
 
-    def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
-
     def generate(self, z, codes=None, training=False):
         return self.generator((z, codes), training=training)
 
     def _codes(self, n):
         """One-hot codes of uniformly random labeled classes."""
-        classes = tf.random.stateless_uniform(
-            [n], tf.stack([tf.cast(self.seed, tf.int64) * 8 + 4, self.step]), 0,
-            self.num_classes, tf.int32)
+        classes = tf.random.stateless_uniform([n], self._step_seed(4), 0, self.num_classes,
+                                              tf.int32)
         return tf.one_hot(classes, self.num_classes)
 
     def class_logits(self, outputs):

@@ -18,7 +18,7 @@ import math
 
 from absl import app, flags
 
-from meta.evaluation import check_results, replace_block, write_text_atomic
+from meta.evaluation import check_results, replace_block, write_figure_atomic, write_text_atomic
 
 FLAGS = flags.FLAGS
 
@@ -115,9 +115,7 @@ def plot(table, path):
     axes[0][0].set_ylabel("test accuracy (%)")
     axes[0][0].legend()
     fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=120)
-    write_text_atomic(path, png.getvalue())
+    write_figure_atomic(path, fig)
 
 
 def main(argv):

@@ -14,7 +14,7 @@ import re
 from absl import app, flags
 
 from meta.config import GENERATED_METHODS
-from meta.evaluation import check_results, replace_block
+from meta.evaluation import check_results, replace_block, write_figure_atomic
 
 flags.DEFINE_string("readme", None, "Replace the report block of this markdown file.")
 flags.DEFINE_string("plot", None, "Write a PNG of validation accuracy by meta-iteration here.")
@@ -87,7 +87,7 @@ def plot(paths, output):
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(output, dpi=120)
+    write_figure_atomic(output, fig)
 
 
 def main(argv):
