@@ -3,12 +3,14 @@
     python -m run_scripts.plot_results results/omniglot/sweep/*.json \\
         --output=results/omniglot/sweep_summary
 
-writes <output>.md (markdown table), <output>.csv and <output>.png (test accuracy against
-label fraction, one line per method with its 95% band, a panel per scheme). A cell's value
+writes <output>.md (markdown table), <output>.csv and <output>.png (per scheme: test
+accuracy against label fraction, one line per method with its 95% band, and below it each
+method's points over labeled-only MAML with the 95% interval of that difference). A cell's value
 is the mean over its seeds; its band is the 95% CI of that mean from the test tasks
 (sqrt(sum ci_i^2) / n, seeds independent); the seeds' own values are listed beside it.
-Unsupervised LASIUM (fraction 0) starts the SSML line; fraction 1 keeps all labels under
-every scheme, so those runs end every scheme's lines.
+SSML runs with different mixing settings (--mix, --labeled_share...) are different lines.
+Unsupervised LASIUM (fraction 0) is a horizontal line: the level that labels must beat.
+Fraction 1 keeps all labels under every scheme, so those runs end every scheme's lines.
 """
 import collections
 import csv
@@ -18,12 +20,13 @@ import math
 
 from absl import app, flags
 
+from meta.config import MIXING_METHODS
 from meta.evaluation import check_results, replace_block, write_figure_atomic, write_text_atomic
 
 FLAGS = flags.FLAGS
 
-NAMES = {"labeled_only": "labeled-only MAML", "ssml": "SSML", "ssml_ssg": "SSML-SSG",
-         "maml": "MAML (supervised budget)"}
+NAMES = {"lasium": "LASIUM (no labels)", "labeled_only": "labeled-only MAML", "ssml": "SSML",
+         "ssml_ssg": "SSML-SSG", "maml": "MAML (supervised budget)"}
 
 
 def load(paths):
@@ -39,16 +42,32 @@ def load(paths):
     return runs
 
 
+def line_key(r):
+    """The line a run belongs to: its method and, for methods that mix task streams, how
+    they were mixed (a run's JSON from before --mix existed gives just the method)."""
+    c = r.get("config", {})
+    if r["method"] not in MIXING_METHODS or "mix" not in c:
+        return r["method"]
+    if c["mix"] == "schedule":
+        return f"{r['method']}|schedule {c['labeled_share_start']:g} to {c['labeled_share']:g}"
+    block = f", blocks of {c['mix_block']}" if c["mix"] == "alternate" else ""
+    return f"{r['method']}|{c['mix']} {c['labeled_share']:g}{block}"
+
+
+def line_name(key):
+    method, _, mix = key.partition("|")
+    return f"{NAMES.get(method, method)} ({mix})" if mix else NAMES.get(method, method)
+
+
 def cells(runs):
-    """{(scheme, method, fraction): [runs over seeds]}, LASIUM as SSML at fraction 0, and
-    all-label runs under every scheme."""
+    """{(scheme, line, fraction): [runs over seeds]}, with LASIUM and all-label runs under
+    every scheme."""
     schemes = sorted({r["label_scheme"] for r in runs if 0 < r["label_fraction"] < 1}) or \
         sorted({r["label_scheme"] for r in runs})
     out = collections.defaultdict(list)
     for r in runs:
-        method = "ssml" if r["method"] == "lasium" else r["method"]
         for scheme in (schemes if r["label_fraction"] in (0, 1) else [r["label_scheme"]]):
-            out[scheme, method, r["label_fraction"]].append(r)
+            out[scheme, line_key(r), r["label_fraction"]].append(r)
     return out
 
 
@@ -60,16 +79,19 @@ def summarize(group):
 
 
 def rows(runs):
-    for (scheme, method, fraction), group in sorted(cells(runs).items(),
-                                                    key=lambda item: (item[0][0], item[0][2], item[0][1])):
+    def order(cell):  # by scheme, fraction, then method in the order of NAMES
+        (scheme, key, fraction), _ = cell
+        method = key.partition("|")[0]
+        return scheme, fraction, list(NAMES).index(method) if method in NAMES else len(NAMES), key
+
+    for (scheme, key, fraction), group in sorted(cells(runs).items(), key=order):
         group = sorted(group, key=lambda r: r["seed"])
         mean, ci = summarize(group)
-        yield dict(scheme=scheme, fraction=fraction,
-                   method="LASIUM (no labels)" if fraction == 0 else NAMES.get(method, method),
+        yield dict(scheme=scheme, fraction=fraction, method=line_name(key),
                    seeds=len(group), accuracy=100 * mean, ci95=100 * ci,
                    per_seed=" ".join(f"{100 * r['test_accuracy']:.2f}" for r in group),
                    iterations=sorted({r["iterations"] for r in group}),
-                   key=method)
+                   key=key)
 
 
 def markdown(table):
@@ -90,30 +112,52 @@ def to_csv(table):
     return out.getvalue()
 
 
+def gains(line, baseline):
+    """(fractions, points over the baseline, 95% CI of that difference) where both exist."""
+    base = {r["fraction"]: r for r in baseline}
+    both = [r for r in line if r["fraction"] in base]
+    return ([r["fraction"] for r in both],
+            [r["accuracy"] - base[r["fraction"]]["accuracy"] for r in both],
+            [math.hypot(r["ci95"], base[r["fraction"]]["ci95"]) for r in both])
+
+
 def plot(table, path):
+    """Per scheme: accuracy against label fraction, and below it each method's gain over
+    labeled-only MAML (the question SSML must answer: do generated tasks add anything?)."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
     schemes = sorted({r["scheme"] for r in table})
-    fig, axes = plt.subplots(1, len(schemes), figsize=(5 * len(schemes), 4), squeeze=False,
-                             sharey=True)
-    for ax, scheme in zip(axes[0], schemes):
-        for key in sorted({r["key"] for r in table if r["scheme"] == scheme}):
-            line = [r for r in table if r["scheme"] == scheme and r["key"] == key]
-            x = [r["fraction"] for r in line]
-            y = [r["accuracy"] for r in line]
-            ci = [r["ci95"] for r in line]
-            drawn, = ax.plot(x, y, "o-", label=NAMES.get(key, key))
-            ax.fill_between(x, [a - c for a, c in zip(y, ci)], [a + c for a, c in zip(y, ci)],
-                            color=drawn.get_color(), alpha=0.2)
-        ax.set_xscale("symlog", linthresh=0.01)
-        ax.set_xlim(left=0)
-        ax.set_title(f"label scheme: {scheme}")
-        ax.set_xlabel("label fraction (0 = LASIUM, no labels)")
-        ax.grid(alpha=0.3)
+    fig, axes = plt.subplots(2, len(schemes), figsize=(5 * len(schemes), 7), squeeze=False,
+                             sharex=True, sharey="row", height_ratios=[3, 2])
+    for top, bottom, scheme in zip(axes[0], axes[1], schemes):
+        lines = {}
+        for r in table:
+            if r["scheme"] == scheme:
+                lines.setdefault(r["key"], []).append(r)
+        for (key, line), marker in zip(lines.items(), "osD^vP*X"):  # markers: overlaps show
+            x, y, ci = ([r[f] for r in line] for f in ("fraction", "accuracy", "ci95"))
+            if key == "lasium":  # no labels: a level across the panel
+                top.axhline(y[0], color="gray", linestyle=":", label=line_name(key))
+                top.axhspan(y[0] - ci[0], y[0] + ci[0], color="gray", alpha=0.15)
+                continue
+            drawn, = top.plot(x, y, marker + "-", label=line_name(key))
+            top.fill_between(x, [a - c for a, c in zip(y, ci)], [a + c for a, c in zip(y, ci)],
+                             color=drawn.get_color(), alpha=0.2)
+            if key != "labeled_only" and "labeled_only" in lines:
+                x, y, ci = gains(line, lines["labeled_only"])
+                bottom.errorbar(x, y, yerr=ci, fmt=marker + "-", color=drawn.get_color(),
+                                capsize=3)
+        bottom.axhline(0, color="black", linewidth=0.8)  # labeled-only itself
+        top.set_xscale("log")
+        top.set_title(f"label scheme: {scheme}")
+        bottom.set_xlabel("label fraction")
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test accuracy (%)")
-    axes[0][0].legend()
+    axes[1][0].set_ylabel("points over labeled-only")
+    axes[0][0].legend(fontsize="small")
     fig.tight_layout()
     write_figure_atomic(path, fig)
 

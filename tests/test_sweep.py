@@ -72,7 +72,11 @@ def test_plot_results_table_and_plot(tmp_path):
              write(tmp_path, "l2", method="labeled_only", test_accuracy=0.90, seed=1),
              write(tmp_path, "s1", method="ssml", test_accuracy=0.85),
              write(tmp_path, "s1i", method="ssml", label_scheme="instances", test_accuracy=0.7),
-             write(tmp_path, "f1", method="labeled_only", label_fraction=1.0, test_accuracy=0.95)]
+             write(tmp_path, "f1", method="labeled_only", label_fraction=1.0, test_accuracy=0.95),
+             write(tmp_path, "sb", method="ssml", test_accuracy=0.81, config=dict(
+                 mix="batch", labeled_share=0.5, labeled_share_start=0.0, mix_block=1)),
+             write(tmp_path, "ss", method="ssml", test_accuracy=0.82, config=dict(
+                 mix="schedule", labeled_share=1.0, labeled_share_start=0.0, mix_block=1))]
     table = list(plot_results.rows(plot_results.load(paths)))
     text = plot_results.markdown(table)
     # Two seeds: the mean, the CI of the mean (sqrt(2) * 1.23 / 2), both values.
@@ -80,6 +84,14 @@ def test_plot_results_table_and_plot(tmp_path):
     # LASIUM and all-label runs appear under every scheme.
     assert text.count("LASIUM (no labels)") == 2 and text.count("| 100% |") == 2
     assert "| instances | 10% | SSML | 1 | 70.00% ± 1.23 |" in text
+    # Each mixing setting is its own line.
+    assert "| classes | 10% | SSML (batch 0.5) | 1 | 81.00% ± 1.23 |" in text
+    assert "| classes | 10% | SSML (schedule 0 to 1) | 1 | 82.00% ± 1.23 |" in text
+    # The lower panel: each line's gain over labeled-only where both exist, CIs combined.
+    line = [r for r in table if r["method"] == "SSML (schedule 0 to 1)"]
+    baseline = [r for r in table if r["key"] == "labeled_only" and r["scheme"] == "classes"]
+    x, gain, ci = plot_results.gains(line, baseline)
+    assert x == [0.1] and gain == pytest.approx([-3.0]) and ci == pytest.approx([1.51], abs=0.01)
     plot_results.plot(table, str(tmp_path / "p.png"))
     assert (tmp_path / "p.png").stat().st_size > 1000
     assert plot_results.to_csv(table).splitlines()[0] == \
