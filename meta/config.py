@@ -254,10 +254,19 @@ class Config:
         return cls(**values)
 
 
+def mix_name(v) -> str:
+    """How a mixing method merges its task streams: "batch 0.5", "alternate 0.5 x2 blocks",
+    "schedule 0 to 1" (run folders drop the spaces, plots show it as is)."""
+    if v["mix"] == "schedule":
+        return f"schedule {v['labeled_share_start']:g} to {v['labeled_share']:g}"
+    blocks = f" x{v['mix_block']} blocks" if v["mix"] == "alternate" else ""
+    return f"{v['mix']} {v['labeled_share']:g}{blocks}"
+
+
 def default_output_dir(v) -> str:
     method = v["method"] + (f"-{v['lasium']}" if v["method"] in GENERATED_METHODS else "")
     if v["method"] in MIXING_METHODS:
-        method += f"-{v['mix']}{v['labeled_share']:g}"
+        method += "-" + mix_name(v).replace(" ", "")
     if v["method"] in GENERATED_METHODS:
         method += f"_gan{v['gan_epochs']}"
     fraction = f"{v['label_scheme']}{v['label_fraction']:g}"

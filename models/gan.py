@@ -86,9 +86,9 @@ class GAN(keras.Model):
         fake = self.generate(z1, codes, training=True)
         with tf.GradientTape() as tape:
             d_loss = (_bce(self._noisy_targets(True, n, 2),
-                          self._realness(self.discriminator(real_images, training=True)))
+                           self._realness(self.discriminator(real_images, training=True)))
                       + _bce(self._noisy_targets(False, n, 3),
-                            self._realness(self.discriminator(fake, training=True))))
+                             self._realness(self.discriminator(fake, training=True))))
             d_loss += self._supervised_loss(labeled)
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))

@@ -20,7 +20,7 @@ import math
 
 from absl import app, flags
 
-from meta.config import MIXING_METHODS
+from meta.config import MIXING_METHODS, mix_name
 from meta.evaluation import check_results, replace_block, write_figure_atomic, write_text_atomic
 
 FLAGS = flags.FLAGS
@@ -48,10 +48,7 @@ def line_key(r):
     c = r.get("config", {})
     if r["method"] not in MIXING_METHODS or "mix" not in c:
         return r["method"]
-    if c["mix"] == "schedule":
-        return f"{r['method']}|schedule {c['labeled_share_start']:g} to {c['labeled_share']:g}"
-    block = f", blocks of {c['mix_block']}" if c["mix"] == "alternate" else ""
-    return f"{r['method']}|{c['mix']} {c['labeled_share']:g}{block}"
+    return f"{r['method']}|{mix_name(c)}"
 
 
 def line_name(key):
