@@ -19,6 +19,19 @@ METHODS = ("maml", "labeled_only", "lasium", "ssml", "ssml_ssg")
 GENERATED_METHODS = ("lasium", "ssml", "ssml_ssg")  # the methods that train a GAN
 MIXING_METHODS = ("ssml", "ssml_ssg")  # labeled tasks merged with generated ones (--mix)
 
+# Fields that only some runs read, with the test for those runs: any other run computes
+# the same whatever their values (labeled_only ignores --mix, say).
+_FIELDS_READ_ONLY_BY = (
+    (lambda v: v["method"] in GENERATED_METHODS,
+     lambda f: f.startswith(("lasium", "gan_")) or f == "query_augmentation"),
+    (lambda v: v["method"] in MIXING_METHODS, lambda f: f in ("mix", "labeled_share")),
+    (lambda v: v["method"] in MIXING_METHODS and v["mix"] == "schedule",
+     lambda f: f == "labeled_share_start"),
+    (lambda v: v["method"] in MIXING_METHODS and v["mix"] == "alternate",
+     lambda f: f == "mix_block"),
+    (lambda v: v["method"] == "ssml_ssg", lambda f: f.startswith("ssg_")),
+)
+
 # Per (data set, preset): only the values that differ from the flag defaults below.
 PRESETS = {
     ("omniglot", "cpu"): dict(iterations=8000),
@@ -252,6 +265,12 @@ class Config:
         if values["output_dir"] is None:
             values["output_dir"] = default_output_dir(values)
         return cls(**values)
+
+
+def unused_fields(v) -> set:
+    """Names of the Config fields that the run of config values `v` never reads."""
+    return {f.name for f in dataclasses.fields(Config)
+            for reader, reads in _FIELDS_READ_ONLY_BY if not reader(v) and reads(f.name)}
 
 
 def mix_name(v) -> str:

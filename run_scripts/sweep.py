@@ -5,8 +5,10 @@
 Flags after `--` go to every run. Each cell is one `python -m run_scripts.train` run in
 ``<runs_dir>/<cell>``; its results JSON is copied to ``<results_dir>/<cell>.json``. A
 cell whose JSON exists is skipped, so an interrupted sweep resumes where it stopped (and
-an interrupted cell resumes from its last checkpoint). A JSON made with other settings is
-an error, never silently reused.
+an interrupted cell resumes from its last checkpoint). A cell is named by its method (and
+mix, for SSML), scheme, fraction and seed, so sweeps of several mixes share one results
+folder and its labeled-only cells. A JSON made with other settings of the flags its
+method reads is an error, never silently reused.
 
 At fraction 0 every method is unsupervised LASIUM, so that cell is run once per seed; at
 fraction 1 every scheme keeps all labels, so that cell is run for one scheme only.
@@ -28,17 +30,27 @@ from tasks.label_budget import SCHEMES
 FLAGS = flags.FLAGS
 
 
-def cells(dataset, methods, schemes, fractions, seeds):
-    """(name, train flags) of every distinct run of the grid."""
+def cell_name(config) -> str:
+    """"ssml-schedule0to1_classes0.05_seed0": a mixing method's cells are named by their mix
+    too, so that one results folder holds every mix beside the labeled-only baseline."""
+    method = config.method
+    if method in config_lib.MIXING_METHODS:
+        method += "-" + config_lib.mix_name(dataclasses.asdict(config)).replace(" ", "")
+    return f"{method}_{config.label_scheme}{config.label_fraction:g}_seed{config.seed}"
+
+
+def cells(dataset, methods, schemes, fractions, seeds, extra=()):
+    """(name, train flags) of every distinct run of the grid; `extra` flags go to every run.
+    Contradicting flags fail here, before any run."""
     out = {}
     for seed in seeds:
         for fraction in fractions:
             for scheme in (schemes if 0 < fraction < 1 else schemes[:1]):
                 for method in (methods if fraction > 0 else ["lasium"]):
-                    name = f"{method}_{scheme}{fraction:g}_seed{seed}"
-                    out[name] = [f"--dataset={dataset}", f"--method={method}",
-                                 f"--label_scheme={scheme}", f"--label_fraction={fraction:g}",
-                                 f"--seed={seed}"]
+                    args = [f"--dataset={dataset}", f"--method={method}",
+                            f"--label_scheme={scheme}", f"--label_fraction={fraction:g}",
+                            f"--seed={seed}", *extra]
+                    out[cell_name(config_lib.config_from_args(*args))] = args
     return list(out.items())
 
 
@@ -48,7 +60,9 @@ _BOOKKEEPING = {"data_dir", "output_dir", "gan_dir", "preset", "log_every", "ima
 
 
 def _settings(config: dict) -> dict:
-    return {k: v for k, v in config.items() if k not in _BOOKKEEPING}
+    """The settings that decide what a run computes."""
+    ignored = _BOOKKEEPING | config_lib.unused_fields(config)
+    return {k: v for k, v in config.items() if k not in ignored}
 
 
 def done(path: str, args) -> bool:
@@ -75,12 +89,11 @@ def train(args) -> str:
     return os.path.join(output_dir, "results.json")
 
 
-def sweep(grid, extra, results_dir, runs_dir, run=train, dry_run=False):
+def sweep(grid, results_dir, runs_dir, run=train, dry_run=False):
     """Runs the cells without results; returns the names of those that failed."""
     todo = []
     for name, args in grid:
-        args = [*args, *extra, f"--output_dir={os.path.join(runs_dir, name)}"]
-        config_lib.config_from_args(*args)  # contradicting flags fail here, before any run
+        args = [*args, f"--output_dir={os.path.join(runs_dir, name)}"]
         if not done(os.path.join(results_dir, f"{name}.json"), args):
             todo.append((name, args))
     print(f"{len(grid)} cells, {len(grid) - len(todo)} done, {len(todo)} to run.", flush=True)
@@ -104,9 +117,9 @@ def main(argv):
     if bad:
         raise app.UsageError(f"Unknown arguments {bad}: flags for the runs go after `--`.")
     grid = cells(FLAGS.dataset, FLAGS.methods, FLAGS.schemes,
-                 sorted(float(f) for f in FLAGS.fractions), [int(s) for s in FLAGS.seeds])
+                 sorted(float(f) for f in FLAGS.fractions), [int(s) for s in FLAGS.seeds], extra)
     results_dir = FLAGS.results_dir or os.path.join("results", FLAGS.dataset, "sweep")
-    failed = sweep(grid, extra, results_dir, FLAGS.runs_dir, dry_run=FLAGS.dry_run)
+    failed = sweep(grid, results_dir, FLAGS.runs_dir, dry_run=FLAGS.dry_run)
     if failed:
         sys.exit(f"{len(failed)} cells failed: {', '.join(failed)}. Their errors are above; "
                  "rerun the sweep to retry them.")

@@ -14,7 +14,7 @@ def test_grid_runs_shared_cells_once():
                             [0.0, 0.05, 1.0], [0, 1]))
     # Per seed: LASIUM once at 0; 2 methods x 2 schemes at 0.05; 2 methods at 1.
     assert len(grid) == 2 * (1 + 4 + 2)
-    assert "lasium_classes0_seed1" in grid and "ssml_instances0.05_seed0" in grid
+    assert "lasium_classes0_seed1" in grid and "ssml-batch0.5_instances0.05_seed0" in grid
     assert "--label_fraction=0.05" in grid["labeled_only_instances0.05_seed0"]
 
 
@@ -33,31 +33,53 @@ def fake_runner(calls):
 
 
 def test_sweep_skips_completed_cells_and_resumes(tmp_path):
-    grid = sweep.cells("omniglot", ["labeled_only"], ["classes"], [0.05, 0.1], [0])
+    grid = sweep.cells("omniglot", ["labeled_only"], ["classes"], [0.05, 0.1], [0],
+                       ["--iterations=7"])
     calls = []
     run = fake_runner(calls)
     results_dir, runs_dir = str(tmp_path / "results"), str(tmp_path / "runs")
     os.makedirs(results_dir)
     # An interrupted sweep: one cell finished.
-    sweep.sweep(grid[:1], ["--iterations=7"], results_dir, runs_dir, run)
+    sweep.sweep(grid[:1], results_dir, runs_dir, run)
     assert len(calls) == 1
-    sweep.sweep(grid, ["--iterations=7"], results_dir, runs_dir, run)
+    sweep.sweep(grid, results_dir, runs_dir, run)
     assert len(calls) == 2 and "--label_fraction=0.1" in calls[1]
     assert sorted(os.listdir(results_dir)) == ["labeled_only_classes0.05_seed0.json",
                                                "labeled_only_classes0.1_seed0.json"]
-    sweep.sweep(grid, ["--iterations=7"], results_dir, runs_dir, run)
+    sweep.sweep(grid, results_dir, runs_dir, run)
     assert len(calls) == 2
+
+    def grid_with(*extra):
+        return sweep.cells("omniglot", ["labeled_only"], ["classes"], [0.05, 0.1], [0], extra)
+
     # Results of other settings are never taken for this sweep's.
     with pytest.raises(ValueError, match="iterations"):
-        sweep.sweep(grid, ["--iterations=8"], results_dir, runs_dir, run)
+        sweep.sweep(grid_with("--iterations=8"), results_dir, runs_dir, run)
+    # A flag the method never reads does not make its results stale.
+    sweep.sweep(grid_with("--iterations=7", "--mix=schedule", "--gan_epochs=3"), results_dir,
+                runs_dir, run)
+    assert len(calls) == 2
 
 
-def test_contradicting_cells_fail_before_any_run(tmp_path):
+def test_each_mix_is_its_own_cell_beside_one_baseline(tmp_path):
     calls = []
-    grid = sweep.cells("omniglot", ["lasium"], ["classes"], [0.5], [0])
+    results_dir, runs_dir = tmp_path / "results", str(tmp_path / "runs")
+    for mix in ("--mix=batch", "--mix=schedule"):
+        grid = sweep.cells("omniglot", ["labeled_only", "ssml"], ["classes"], [0.05], [0], [mix])
+        sweep.sweep(grid, str(results_dir), runs_dir, fake_runner(calls))
+    assert len(calls) == 3  # the baseline once, SSML once per mix
+    assert sorted(p.name for p in results_dir.iterdir()) == [
+        "labeled_only_classes0.05_seed0.json", "ssml-batch0.5_classes0.05_seed0.json",
+        "ssml-schedule0to0.5_classes0.05_seed0.json"]
+    # Blocks are read by --mix=alternate only.
+    grid = sweep.cells("omniglot", ["ssml"], ["classes"], [0.05], [0], ["--mix_block=3"])
+    sweep.sweep(grid, str(results_dir), runs_dir, fake_runner(calls))
+    assert len(calls) == 3
+
+
+def test_contradicting_cells_fail_before_any_run():
     with pytest.raises(ValueError, match="label_fraction=0"):
-        sweep.sweep(grid, [], str(tmp_path), str(tmp_path), fake_runner(calls))
-    assert not calls
+        sweep.cells("omniglot", ["lasium"], ["classes"], [0.5], [0])
 
 
 def write(tmp_path, name, **changes):
@@ -109,10 +131,10 @@ def test_plot_results_refuses_json_without_provenance(tmp_path):
 def test_results_from_before_a_new_flag_still_count(tmp_path):
     grid = sweep.cells("omniglot", ["labeled_only"], ["classes"], [0.05], [0])
     calls = []
-    sweep.sweep(grid, [], str(tmp_path / "r"), str(tmp_path / "runs"), fake_runner(calls))
+    sweep.sweep(grid, str(tmp_path / "r"), str(tmp_path / "runs"), fake_runner(calls))
     [path] = (tmp_path / "r").iterdir()
     r = json.loads(path.read_text())
     del r["config"]["ssg_mix_classes"]  # as if written before that flag existed
     path.write_text(json.dumps(r))
-    sweep.sweep(grid, [], str(tmp_path / "r"), str(tmp_path / "runs"), fake_runner(calls))
+    sweep.sweep(grid, str(tmp_path / "r"), str(tmp_path / "runs"), fake_runner(calls))
     assert len(calls) == 1
