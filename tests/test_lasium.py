@@ -69,6 +69,17 @@ def test_anchor_rejection_keeps_anchors_apart():
         latents("n", anchor_epsilon=1e6)
 
 
+def test_anchor_rejection_reaches_lasiums_omniglot_epsilon():
+    # 246.09375 for 5 anchors of 128 dims (LASIUM's Omniglot run) accepts ~4% of draws, so
+    # a bound of 100 draws would fail about 7 of these 400 tasks.
+    config = LasiumConfig("n", anchor_epsilon=246.09375)
+    anchors_of = tf.function(lambda seed: sample_latents(seed, 5, 2, 128, config)[0])
+    for seed in range(400):
+        anchors = anchors_of(tf.constant((seed, 0), tf.int64)).numpy()
+        sq = ((anchors[:, None] - anchors[None]) ** 2).sum(-1) + np.eye(5) * 1e9
+        assert sq.min() > 246.09375
+
+
 def constant_generator(latent_dim, shape):
     """A 'generator' whose image encodes the latent's first coordinate, to trace order."""
     def generate(z, training=False):
