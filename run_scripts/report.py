@@ -3,7 +3,8 @@
     python -m run_scripts.report results/omniglot/*.json [--readme=README.md]
 
 With --readme, the tables replace the block between `<!-- report -->` and
-`<!-- /report -->` in that file, so the numbers there always come from this script.
+`<!-- /report -->` (or the --block of that name) in that file, so the numbers there
+always come from this script.
 With --plot, it also draws validation accuracy against meta-iterations (with 95% bands)
 and each run's test accuracy, to a PNG.
 """
@@ -17,6 +18,7 @@ from meta.config import GENERATED_METHODS
 from meta.evaluation import check_results, replace_block, write_figure_atomic
 
 flags.DEFINE_string("readme", None, "Replace the report block of this markdown file.")
+flags.DEFINE_string("block", "report", "Name of the README block to replace.")
 flags.DEFINE_string("plot", None, "Write a PNG of validation accuracy by meta-iteration here.")
 FLAGS = flags.FLAGS
 
@@ -34,8 +36,9 @@ def test_table(runs):
     for path, r in runs:
         labels = f"{r['label_scheme']} {100 * r['label_fraction']:g}%"
         c = r["config"]
-        gan = (f"LASIUM-{c['lasium'].upper()}, {c['gan_epochs']} epochs"
-               if r["method"] in GENERATED_METHODS else "-")
+        epsilon = c.get("lasium_anchor_epsilon", 0)
+        gan = (f"LASIUM-{c['lasium'].upper()}{f', anchors ε {epsilon:g}' if epsilon else ''}, "
+               f"{c['gan_epochs']} epochs" if r["method"] in GENERATED_METHODS else "-")
         lines.append(
             f"| `{path}` | {r['method']} | {labels} | {gan} | {100 * r['test_accuracy']:.2f}% "
             f"± {100 * r['test_ci95']:.2f} | {r['num_test_tasks']} | {r['iterations']} | "
@@ -96,7 +99,7 @@ def main(argv):
         plot(argv[1:], FLAGS.plot)
     print(text)
     if FLAGS.readme:
-        replace_block(FLAGS.readme, "report", text)
+        replace_block(FLAGS.readme, FLAGS.block, text)
 
 
 if __name__ == "__main__":

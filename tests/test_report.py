@@ -23,6 +23,13 @@ def test_tables_come_from_the_json(tmp_path):
     assert "87.65% ± 1.23" in text and "classes 10%" in text and "| 50 | 50.00% ± 1.00 |" in text
 
 
+def test_generated_runs_name_their_sampler(tmp_path):
+    path = tmp_path / "r.json"
+    config = {"num_val_tasks": 10, "lasium": "n", "gan_epochs": 10, "lasium_anchor_epsilon": 246.09375}
+    path.write_text(json.dumps(results(method="lasium", config=config)))
+    assert "| LASIUM-N, anchors ε 246.094, 10 epochs |" in report.report([str(path)])
+
+
 def test_json_without_provenance_is_refused(tmp_path):
     r = results()
     del r["git_commit"]
