@@ -88,6 +88,8 @@ def rows(runs):
                    seeds=len(group), accuracy=100 * mean, ci95=100 * ci,
                    per_seed=" ".join(f"{100 * r['test_accuracy']:.2f}" for r in group),
                    iterations=sorted({r["iterations"] for r in group}),
+                   by_seed={r["seed"]: (100 * r["test_accuracy"], 100 * r["test_ci95"])
+                            for r in group},
                    key=key)
 
 
@@ -110,12 +112,19 @@ def to_csv(table):
 
 
 def gains(line, baseline):
-    """(fractions, points over the baseline, 95% CI of that difference) where both exist."""
-    base = {r["fraction"]: r for r in baseline}
-    both = [r for r in line if r["fraction"] in base]
-    return ([r["fraction"] for r in both],
-            [r["accuracy"] - base[r["fraction"]]["accuracy"] for r in both],
-            [math.hypot(r["ci95"], base[r["fraction"]]["ci95"]) for r in both])
+    """(fractions, points over the baseline, 95% CI of that difference) where both exist,
+    over the seeds both have: a seed fixes the data split and the labeled subset, so only
+    runs of the same seed are compared."""
+    base = {r["fraction"]: r["by_seed"] for r in baseline}
+    out = []
+    for r in line:
+        theirs = base.get(r["fraction"], {})
+        seeds = sorted(set(r["by_seed"]) & set(theirs))
+        if seeds:
+            diff = sum(r["by_seed"][s][0] - theirs[s][0] for s in seeds) / len(seeds)
+            ci = math.sqrt(sum(r["by_seed"][s][1] ** 2 + theirs[s][1] ** 2 for s in seeds))
+            out.append((r["fraction"], diff, ci / len(seeds)))
+    return tuple(list(v) for v in zip(*out)) if out else ([], [], [])
 
 
 def plot(table, path):

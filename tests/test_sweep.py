@@ -109,11 +109,12 @@ def test_plot_results_table_and_plot(tmp_path):
     # Each mixing setting is its own line.
     assert "| classes | 10% | SSML (batch 0.5) | 1 | 81.00% ± 1.23 |" in text
     assert "| classes | 10% | SSML (schedule 0 to 1) | 1 | 82.00% ± 1.23 |" in text
-    # The lower panel: each line's gain over labeled-only where both exist, CIs combined.
+    # The lower panel: each line's gain over labeled-only where both exist, CIs combined,
+    # over the seeds both have (seed 0 here: 82 - 80, not 82 - the mean of 80 and 90).
     line = [r for r in table if r["method"] == "SSML (schedule 0 to 1)"]
     baseline = [r for r in table if r["key"] == "labeled_only" and r["scheme"] == "classes"]
     x, gain, ci = plot_results.gains(line, baseline)
-    assert x == [0.1] and gain == pytest.approx([-3.0]) and ci == pytest.approx([1.51], abs=0.01)
+    assert x == [0.1] and gain == pytest.approx([2.0]) and ci == pytest.approx([1.74], abs=0.01)
     plot_results.plot(table, str(tmp_path / "p.png"))
     assert (tmp_path / "p.png").stat().st_size > 1000
     assert plot_results.to_csv(table).splitlines()[0] == \
