@@ -20,8 +20,8 @@ from tasks.labeled import TaskShape
 
 SAMPLERS = ("n", "ro", "oc")
 # LASIUM's own Omniglot setting (epsilon 246.1 for 5 anchors in 128 dims) accepts about 4%
-# of draws; this bound fails such a setting once in 10^170 tasks, yet stops an unreachable
-# epsilon within a second.
+# of draws; this bound fails it in fewer than one in 10^170 tasks, yet stops an unreachable
+# epsilon in about a second in the (graph-mode) task pipeline.
 _MAX_ANCHOR_DRAWS = 10_000
 
 

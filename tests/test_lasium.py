@@ -65,8 +65,10 @@ def test_anchor_rejection_keeps_anchors_apart():
         assert closest(anchors) > 100.0
         rejected += closest(plain) <= 100.0
     assert rejected > 0  # the check saw anchors that needed redrawing
+    unreachable = LasiumConfig("n", anchor_epsilon=1e6)
     with pytest.raises(tf.errors.InvalidArgumentError, match="lasium_anchor_epsilon"):
-        latents("n", anchor_epsilon=1e6)
+        # In graph mode, as in the task pipeline (10,000 eager draws take far longer).
+        tf.function(lambda: sample_latents(tf.constant((1, 2), tf.int64), 5, 6, DIM, unreachable))()
 
 
 def test_anchor_rejection_reaches_lasiums_omniglot_epsilon():

@@ -25,7 +25,8 @@ def test_tables_come_from_the_json(tmp_path):
 
 def test_generated_runs_name_their_sampler(tmp_path):
     path = tmp_path / "r.json"
-    config = {"num_val_tasks": 10, "lasium": "n", "gan_epochs": 10, "lasium_anchor_epsilon": 246.09375}
+    config = {"num_val_tasks": 10, "lasium": "n", "gan_epochs": 10,
+              "lasium_anchor_epsilon": 246.09375}
     path.write_text(json.dumps(results(method="lasium", config=config)))
     assert "| LASIUM-N, anchors ε 246.094, 10 epochs |" in report.report([str(path)])
 
