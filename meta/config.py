@@ -19,19 +19,6 @@ METHODS = ("maml", "labeled_only", "lasium", "ssml", "ssml_ssg")
 GENERATED_METHODS = ("lasium", "ssml", "ssml_ssg")  # the methods that train a GAN
 MIXING_METHODS = ("ssml", "ssml_ssg")  # labeled tasks merged with generated ones (--mix)
 
-# Fields that only some runs read, with the test for those runs: any other run computes
-# the same whatever their values (labeled_only ignores --mix, say).
-_FIELDS_READ_ONLY_BY = (
-    (lambda v: v["method"] in GENERATED_METHODS,
-     lambda f: f.startswith(("lasium", "gan_")) or f == "query_augmentation"),
-    (lambda v: v["method"] in MIXING_METHODS, lambda f: f in ("mix", "labeled_share")),
-    (lambda v: v["method"] in MIXING_METHODS and v["mix"] == "schedule",
-     lambda f: f == "labeled_share_start"),
-    (lambda v: v["method"] in MIXING_METHODS and v["mix"] == "alternate",
-     lambda f: f == "mix_block"),
-    (lambda v: v["method"] == "ssml_ssg", lambda f: f.startswith("ssg_")),
-)
-
 # Per (data set, preset): only the values that differ from the flag defaults below.
 PRESETS = {
     ("omniglot", "cpu"): dict(iterations=8000),
@@ -268,10 +255,31 @@ class Config:
         return cls(**values)
 
 
+def mixes_streams(method: str, label_fraction: float) -> bool:
+    """Whether a run merges labeled and generated tasks by --mix (where no label exists, a
+    mixing method is LASIUM)."""
+    return method in MIXING_METHODS and label_fraction > 0
+
+
 def unused_fields(v) -> set:
-    """Names of the Config fields that the run of config values `v` never reads."""
-    return {f.name for f in dataclasses.fields(Config)
-            for reader, reads in _FIELDS_READ_ONLY_BY if not reader(v) and reads(f.name)}
+    """Names of the Config fields that the run of config values `v` never reads: any value
+    of them computes the same (labeled_only ignores --mix, say)."""
+    mixing = mixes_streams(v["method"], v["label_fraction"])
+
+    def read(field):
+        if field.startswith(("lasium", "gan_")) or field == "query_augmentation":
+            return v["method"] in GENERATED_METHODS
+        if field in ("mix", "labeled_share"):
+            return mixing
+        if field == "labeled_share_start":
+            return mixing and v.get("mix") == "schedule"
+        if field == "mix_block":
+            return mixing and v.get("mix") == "alternate"
+        if field.startswith("ssg_"):
+            return v["method"] == "ssml_ssg"
+        return True
+
+    return {f.name for f in dataclasses.fields(Config) if not read(f.name)}
 
 
 def mix_name(v) -> str:

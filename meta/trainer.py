@@ -27,7 +27,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 
 from databases import get_database
 from meta import evaluation, summaries
-from meta.config import GENERATED_METHODS, MIXING_METHODS
+from meta.config import GENERATED_METHODS, mixes_streams
 from meta.gan_training import GANConfig, train_or_load_gan
 from meta.maml import MAML, InnerLoop
 from models.classifier import CONFIGS, ConvNet
@@ -83,7 +83,7 @@ def train_or_load_run_gan(c, train, labeled_mask):
 def mix_config(c) -> MixConfig:
     """maml, labeled_only: labeled tasks only; lasium: generated only; ssml: the mix the
     flags choose (generated only where no label exists, which is LASIUM)."""
-    if c.method in MIXING_METHODS and c.label_fraction > 0:
+    if mixes_streams(c.method, c.label_fraction):
         return MixConfig(c.mix, c.labeled_share, c.mix_block, c.labeled_share_start, c.iterations)
     return MixConfig("batch", 0.0 if c.method in GENERATED_METHODS else 1.0)
 
