@@ -31,12 +31,12 @@ PRESETS = {
 # per meta-batch (about as long as the MAML step itself; run_scripts/bench_maml.py), so
 # they get fewer meta-iterations; the GAN, trained once and cached, takes about as long
 # again. labeled_only gets the same budget: it is the baseline they are compared with.
-# Mini-ImageNet's GAN and generator are far slower on a CPU (bench_maml.py
-# --dataset=mini_imagenet): its values are not sized to a time budget there; run its
-# generated methods on a GPU.
+# Mini-ImageNet's GAN step is far slower on a CPU (about 10 s per batch of 128,
+# bench_maml.py --dataset=mini_imagenet), so one epoch (300 steps, most of an hour) is all
+# its CPU preset affords: enough to run the method end to end, not to learn good tasks.
 GENERATED_CPU_PRESETS = {
     "omniglot": dict(iterations=2500, gan_epochs=10),
-    "mini_imagenet": dict(iterations=500, gan_epochs=10),
+    "mini_imagenet": dict(iterations=500, gan_epochs=1),
 }
 
 
