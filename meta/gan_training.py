@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -165,6 +166,28 @@ class _Checkpointing(keras.callbacks.Callback):
             tf.train.Checkpoint(generator=self.gan.generator).write(_snapshot(self.directory, done))
 
 
+class _ProgressLog(keras.callbacks.Callback):
+    """Logs a line every tenth of an epoch. Keras prints nothing within an epoch when
+    stdout is not a terminal, and a Mini-ImageNet epoch takes most of an hour on a CPU."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps, self.every = steps, max(1, steps // 10)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_number, self.start = epoch + 1, time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = batch + 1
+        if done % self.every or done == self.steps:
+            return
+        seconds = (time.monotonic() - self.start) / done
+        losses = ", ".join(f"{name} {float(value):.4f}" for name, value in (logs or {}).items())
+        logging.info("GAN epoch %d: step %d/%d, %.2f s/step, about %.0f s left in the epoch; %s",
+                     self.epoch_number, done, self.steps, seconds, seconds * (self.steps - done),
+                     losses)
+
+
 def _state(gan, epoch):
     return tf.train.Checkpoint(generator=gan.generator, discriminator=gan.discriminator,
                                d_optimizer=gan.d_optimizer, g_optimizer=gan.g_optimizer,
@@ -214,8 +237,10 @@ def train_or_load_gan(dataset: str, images: np.ndarray, config: GANConfig, gan_d
     if labeled is not None:
         data = tf.data.Dataset.zip((data, labeled_batches(labeled, config.batch_size, config.seed,
                                                           start * steps)))
+    callbacks = [_Checkpointing(gan, directory, epoch, config.checkpoint_every, config.epochs)]
+    terminal = sys.stdout.isatty()
     gan.fit(data,
             epochs=config.epochs, initial_epoch=start, steps_per_epoch=steps,
-            verbose=1 if sys.stdout.isatty() else 2,
-            callbacks=[_Checkpointing(gan, directory, epoch, config.checkpoint_every, config.epochs)])
+            verbose=1 if terminal else 2,
+            callbacks=callbacks if terminal else callbacks + [_ProgressLog(steps)])
     return gan

@@ -40,10 +40,14 @@ def generator_weights(gan):
     return [w.numpy() for w in gan.generator.weights]
 
 
-def test_resumed_gan_training_equals_uninterrupted(tmp_path):
+def test_resumed_gan_training_equals_uninterrupted(tmp_path, caplog):
     images = small_pool()
     config = GANConfig(epochs=2, batch_size=64, checkpoint_every=1, seed=3)
-    straight = train_or_load_gan("omniglot", images, config, str(tmp_path / "a"))
+    with caplog.at_level("INFO"):
+        straight = train_or_load_gan("omniglot", images, config, str(tmp_path / "a"))
+    # Output is not a terminal here, so progress comes as log lines within each epoch.
+    steps = len(images) // 64
+    assert f"GAN epoch 2: step {max(1, steps // 10)}/{steps}" in caplog.text
     train_or_load_gan("omniglot", images, GANConfig(**{**config.__dict__, "epochs": 1}),
                       str(tmp_path / "b"))
     resumed = train_or_load_gan("omniglot", images, config, str(tmp_path / "b"))
