@@ -38,7 +38,7 @@ def test_table(runs):
         c = r["config"]
         epsilon = c.get("lasium_anchor_epsilon", 0)
         gan = (f"LASIUM-{c['lasium'].upper()}{f', anchors ε {epsilon:g}' if epsilon else ''}, "
-               f"{c['gan_epochs']} epochs" if r["method"] in GENERATED_METHODS else "-")
+               f"{c['gan_epochs']} epoch{'s' * (c['gan_epochs'] != 1)}" if r["method"] in GENERATED_METHODS else "-")
         lines.append(
             f"| `{path}` | {r['method']} | {labels} | {gan} | {100 * r['test_accuracy']:.2f}% "
             f"± {100 * r['test_ci95']:.2f} | {r['num_test_tasks']} | {r['iterations']} | "
