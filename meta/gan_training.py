@@ -237,10 +237,10 @@ def train_or_load_gan(dataset: str, images: np.ndarray, config: GANConfig, gan_d
     if labeled is not None:
         data = tf.data.Dataset.zip((data, labeled_batches(labeled, config.batch_size, config.seed,
                                                           start * steps)))
-    callbacks = [_Checkpointing(gan, directory, epoch, config.checkpoint_every, config.epochs)]
-    terminal = sys.stdout.isatty()
+    terminal = sys.stdout.isatty()  # else Keras prints one line per epoch: log progress too
     gan.fit(data,
             epochs=config.epochs, initial_epoch=start, steps_per_epoch=steps,
             verbose=1 if terminal else 2,
-            callbacks=callbacks if terminal else callbacks + [_ProgressLog(steps)])
+            callbacks=[_Checkpointing(gan, directory, epoch, config.checkpoint_every, config.epochs)]
+            + ([] if terminal else [_ProgressLog(steps)]))
     return gan

@@ -68,11 +68,10 @@ def cells(runs):
     return out
 
 
-def summarize(group):
-    n = len(group)
-    mean = sum(r["test_accuracy"] for r in group) / n
-    ci = math.sqrt(sum(r["test_ci95"] ** 2 for r in group)) / n
-    return mean, ci
+def mean_and_ci(pairs):
+    """Mean of independent (value, 95% CI) pairs, and the 95% CI of that mean."""
+    n = len(pairs)
+    return sum(v for v, _ in pairs) / n, math.sqrt(sum(c ** 2 for _, c in pairs)) / n
 
 
 def rows(runs):
@@ -83,14 +82,13 @@ def rows(runs):
 
     for (scheme, key, fraction), group in sorted(cells(runs).items(), key=order):
         group = sorted(group, key=lambda r: r["seed"])
-        mean, ci = summarize(group)
+        by_seed = {r["seed"]: (100 * r["test_accuracy"], 100 * r["test_ci95"]) for r in group}
+        accuracy, ci = mean_and_ci(list(by_seed.values()))
         yield dict(scheme=scheme, fraction=fraction, method=line_name(key),
-                   seeds=len(group), accuracy=100 * mean, ci95=100 * ci,
-                   per_seed=" ".join(f"{100 * r['test_accuracy']:.2f}" for r in group),
+                   seeds=len(group), accuracy=accuracy, ci95=ci,
+                   per_seed=" ".join(f"{a:.2f}" for a, _ in by_seed.values()),
                    iterations=sorted({r["iterations"] for r in group}),
-                   by_seed={r["seed"]: (100 * r["test_accuracy"], 100 * r["test_ci95"])
-                            for r in group},
-                   key=key)
+                   by_seed=by_seed, key=key)
 
 
 def markdown(table):
@@ -121,9 +119,9 @@ def gains(line, baseline):
         theirs = base.get(r["fraction"], {})
         seeds = sorted(set(r["by_seed"]) & set(theirs))
         if seeds:
-            diff = sum(r["by_seed"][s][0] - theirs[s][0] for s in seeds) / len(seeds)
-            ci = math.sqrt(sum(r["by_seed"][s][1] ** 2 + theirs[s][1] ** 2 for s in seeds))
-            out.append((r["fraction"], diff, ci / len(seeds)))
+            out.append((r["fraction"], *mean_and_ci(
+                [(r["by_seed"][s][0] - theirs[s][0], math.hypot(r["by_seed"][s][1], theirs[s][1]))
+                 for s in seeds])))
     return tuple(list(v) for v in zip(*out)) if out else ([], [], [])
 
 

@@ -36,9 +36,10 @@ def test_table(runs):
     for path, r in runs:
         labels = f"{r['label_scheme']} {100 * r['label_fraction']:g}%"
         c = r["config"]
-        epsilon = c.get("lasium_anchor_epsilon", 0)
+        epsilon, epochs = c.get("lasium_anchor_epsilon", 0), c.get("gan_epochs")
         gan = (f"LASIUM-{c['lasium'].upper()}{f', anchors ε {epsilon:g}' if epsilon else ''}, "
-               f"{c['gan_epochs']} epoch{'s' * (c['gan_epochs'] != 1)}" if r["method"] in GENERATED_METHODS else "-")
+               f"{epochs} epoch{'s' if epochs != 1 else ''}"
+               if r["method"] in GENERATED_METHODS else "-")
         lines.append(
             f"| `{path}` | {r['method']} | {labels} | {gan} | {100 * r['test_accuracy']:.2f}% "
             f"± {100 * r['test_ci95']:.2f} | {r['num_test_tasks']} | {r['iterations']} | "
