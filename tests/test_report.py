@@ -21,6 +21,13 @@ def test_tables_come_from_the_json(tmp_path):
     path.write_text(json.dumps(results()))
     text = report.report([str(path)])
     assert "87.65% ± 1.23" in text and "classes 10%" in text and "| 50 | 50.00% ± 1.00 |" in text
+    assert "| 2.0 min | - |" in text  # no peak memory recorded
+
+
+def test_peak_memory_in_gigabytes(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(results(peak_memory_mb=3677.8)))
+    assert "| 2.0 min | 3.6 GB |" in report.report([str(path)])
 
 
 def test_generated_runs_name_their_sampler(tmp_path):

@@ -177,9 +177,10 @@ def test_each_method_gets_the_streams_it_should(tmp_path, method, fraction, shar
     assert support.shape == (2, 5, 1, 28, 28, 1) and query.shape == (2, 5, 5, 28, 28, 1)
 
 
-def test_mini_imagenet_ssml_end_to_end_at_84x84(tmp_path):
-    """GAN, generated and labeled tasks, MAML and test, all at 84x84x3."""
-    results = run(config(tmp_path, "--dataset=mini_imagenet", "--method=ssml",
+@pytest.mark.parametrize("method", ["ssml", "ssml_ssg"])
+def test_mini_imagenet_end_to_end_at_84x84(tmp_path, method):
+    """GAN (or SS-GAN), generated and labeled tasks, MAML and test, all at 84x84x3."""
+    results = run(config(tmp_path, "--dataset=mini_imagenet", f"--method={method}",
                          "--label_fraction=0.5", "--iterations=2", "--val_every=2",
                          "--inner_steps=1", "--gan_epochs=1", "--gan_batch_size=50",
                          f"--gan_dir={tmp_path / 'gans'}"),
