@@ -80,6 +80,14 @@ def train_or_load_run_gan(c, train, labeled_mask):
     return train_or_load_gan(c.dataset, images, gan_config(c, num_classes), c.gan_dir, labeled)
 
 
+def generated_tasks(c, gan, shape: TaskShape, image_shape) -> GeneratedTasks:
+    """The LASIUM tasks that run configuration `c` draws from `gan`."""
+    lasium = LasiumConfig(c.lasium, c.lasium_sigma, c.lasium_ro_alpha, c.lasium_oc_alpha,
+                          c.lasium_anchor_epsilon)
+    return GeneratedTasks(gan.generator, gan.latent_dim, shape, image_shape, lasium,
+                          c.query_augmentation, gan.num_classes, c.ssg_mix_classes)
+
+
 def mix_config(c) -> MixConfig:
     """maml, labeled_only: labeled tasks only; lasium: generated only; ssml: the mix the
     flags choose (generated only where no label exists, which is LASIUM)."""
@@ -139,8 +147,8 @@ class Trainer:
         if self.mix.uses_labeled:
             self.train_sampler = self._labeled_sampler(train, train_shape)
         if self.mix.uses_generated:
-            self.generated = self._generated_tasks(train_or_load_run_gan(c, train, labeled_mask),
-                                                   train_shape)
+            self.generated = generated_tasks(c, train_or_load_run_gan(c, train, labeled_mask),
+                                             train_shape, train.images.shape[1:])
         eval_shape = TaskShape(c.n_way, c.k_shot, c.eval_query)
         self.val_sampler = TaskSampler(db.val.images, db.val.labels, eval_shape, "validation")
         self.test_sampler = TaskSampler(db.test.images, db.test.labels, eval_shape, "test")
@@ -156,14 +164,6 @@ class Trainer:
                 "--train_query.")
         idx = self.labeled.indices
         return TaskSampler(train.images[idx], train.labels[idx], shape, "labeled training tasks")
-
-    def _generated_tasks(self, gan, shape):
-        c = self.config
-        lasium = LasiumConfig(c.lasium, c.lasium_sigma, c.lasium_ro_alpha, c.lasium_oc_alpha,
-                              c.lasium_anchor_epsilon)
-        return GeneratedTasks(gan.generator, gan.latent_dim, shape,
-                              self.database.train.images.shape[1:], lasium, c.query_augmentation,
-                              gan.num_classes, c.ssg_mix_classes)
 
     def _train_batches(self, start_step: int):
         c = self.config
