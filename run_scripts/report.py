@@ -30,16 +30,26 @@ def load(path):
     return results
 
 
+# Each sampler's parameter: how far a class's members lie from their anchor.
+_SAMPLER_PARAMETER = {"n": ("σ", "lasium_sigma"), "ro": ("α", "lasium_ro_alpha"),
+                      "oc": ("α", "lasium_oc_alpha")}
+
+
+def sampler_name(c):
+    """"LASIUM-N σ 0.5, anchors ε 246.094, 10 epochs" from a run's config."""
+    symbol, field = _SAMPLER_PARAMETER[c["lasium"]]
+    epsilon, epochs = c.get("lasium_anchor_epsilon", 0), c.get("gan_epochs")
+    parameter = f" {symbol} {c[field]:g}" if field in c else ""
+    anchors = f", anchors ε {epsilon:g}" if epsilon else ""
+    return f"LASIUM-{c['lasium'].upper()}{parameter}{anchors}, {epochs} epoch{'s' * (epochs != 1)}"
+
+
 def test_table(runs):
     lines = ["| run | method | labels | GAN | test accuracy (95% CI) | tasks | iterations | wall time "
              "| peak memory |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for path, r in runs:
         labels = f"{r['label_scheme']} {100 * r['label_fraction']:g}%"
-        c = r["config"]
-        epsilon, epochs = c.get("lasium_anchor_epsilon", 0), c.get("gan_epochs")
-        gan = (f"LASIUM-{c['lasium'].upper()}{f', anchors ε {epsilon:g}' if epsilon else ''}, "
-               f"{epochs} epoch{'s' if epochs != 1 else ''}"
-               if r["method"] in GENERATED_METHODS else "-")
+        gan = sampler_name(r["config"]) if r["method"] in GENERATED_METHODS else "-"
         # Runs made before the trainer recorded its peak memory have none.
         memory = f"{r['peak_memory_mb'] / 1024:.1f} GB" if "peak_memory_mb" in r else "-"
         lines.append(

@@ -3,7 +3,7 @@ already tells apart in raw pixels teach no feature; real tasks are far from that
 
     python -m run_scripts.task_difficulty --method=lasium --lasium=ro --values=0.2,0.4,0.6 \\
         [any flag of run_scripts.train] [--num_tasks=400] [--output=FILE.json]
-        [--readme=README.md --block=NAME]
+    python -m run_scripts.task_difficulty --from_json=FILE.json --readme=README.md --block=NAME
 
 For the run the flags describe (data set, seed, label budget, GAN: loaded from the cache,
 or trained), it draws `--num_tasks` tasks of the training shape (N-way, K-shot,
@@ -19,6 +19,7 @@ Sources: generated tasks with the LASIUM sampler's parameter (--lasium_sigma,
 classes; and real tasks of the labeled training classes where the budget keeps enough.
 """
 import dataclasses
+import json
 import sys
 
 import numpy as np
@@ -35,12 +36,6 @@ from tasks.seeding import derive_seed
 SAMPLER_PARAMETER = {"n": "lasium_sigma", "ro": "lasium_ro_alpha", "oc": "lasium_oc_alpha"}
 _CHUNK = 50  # tasks drawn at once
 
-config_lib.define_flags()
-flags.DEFINE_list("values", None, "Values of the sampler's parameter (default: its flag's).")
-flags.DEFINE_integer("num_tasks", 400, "Tasks drawn from each source.")
-flags.DEFINE_string("output", None, "Also write the numbers to this JSON file.")
-flags.DEFINE_string("readme", None, "Also put the table in this markdown file's --block.")
-flags.DEFINE_string("block", "task_difficulty", "The <!-- block --> that --readme replaces.")
 FLAGS = flags.FLAGS
 
 
@@ -99,7 +94,7 @@ def measure(c, database, values, num_tasks):
             "labeled training tasks"))
     gan = trainer.train_or_load_run_gan(c, train, labeled_mask)
     parameter = SAMPLER_PARAMETER[c.lasium]
-    report.update(sampler=c.lasium, parameter=parameter, generated=[])
+    report.update(sampler=c.lasium, parameter=parameter, gan_epochs=c.gan_epochs, generated=[])
     for value in values:
         sampler_config = dataclasses.replace(c, **{parameter: value})
         report["generated"].append({"value": value, **summarize(generated_batches(
@@ -109,29 +104,47 @@ def measure(c, database, values, num_tasks):
 
 def markdown_table(report):
     rows = list(report["real"].items())
-    rows += [(f"generated, {report['parameter']}={g['value']:g}", g) for g in report["generated"]]
+    gan = f"{report['gan_epochs']}-epoch GAN"
+    rows += [(f"generated ({gan}, {report['parameter']}={g['value']:g})", g)
+             for g in report["generated"]]
     lines = ["| tasks | prototype accuracy (95% CI) | spread |", "| --- | --- | --- |"]
     lines += [f"| {name} | {100 * r['prototype_accuracy']:.1f}% ± {100 * r['ci95']:.1f} | "
               f"{r['spread']:.3f} |" for name, r in rows]
     return "\n".join(lines)
 
 
+def define_flags():
+    """Defined when run, not on import, so that tests can import this beside other scripts."""
+    config_lib.define_flags()
+    flags.DEFINE_list("values", None, "Values of the sampler's parameter (default: its flag's).")
+    flags.DEFINE_integer("num_tasks", 400, "Tasks drawn from each source.")
+    flags.DEFINE_string("output", None, "Also write the numbers to this JSON file.")
+    flags.DEFINE_string("readme", None, "Also put the table in this markdown file's --block.")
+    flags.DEFINE_string("from_json", None, "Show the table of an earlier --output, measuring nothing.")
+    flags.DEFINE_string("block", "task_difficulty", "The <!-- block --> that --readme replaces.")
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unknown arguments: {argv[1:]} (flags look like --name=value).")
-    c = config_lib.Config.from_flags()
-    values = [float(v) for v in FLAGS.values or [getattr(c, SAMPLER_PARAMETER[c.lasium])]]
-    report = measure(c, trainer.load_database(c), values, FLAGS.num_tasks)
-    report.update(command=" ".join(["python -m run_scripts.task_difficulty", *sys.argv[1:]]),
-                  git_commit=git_commit(), dataset=c.dataset, n_way=c.n_way, k_shot=c.k_shot,
-                  train_query=c.train_query)
+    if FLAGS.from_json:
+        with open(FLAGS.from_json) as f:
+            report = json.load(f)
+    else:
+        c = config_lib.Config.from_flags()
+        values = [float(v) for v in FLAGS.values or [getattr(c, SAMPLER_PARAMETER[c.lasium])]]
+        report = measure(c, trainer.load_database(c), values, FLAGS.num_tasks)
+        report.update(command=" ".join(["python -m run_scripts.task_difficulty", *sys.argv[1:]]),
+                      git_commit=git_commit(), dataset=c.dataset, n_way=c.n_way,
+                      k_shot=c.k_shot, train_query=c.train_query)
+        if FLAGS.output:
+            write_json_atomic(FLAGS.output, report)
     table = markdown_table(report)
     print(table)
-    if FLAGS.output:
-        write_json_atomic(FLAGS.output, report)
     if FLAGS.readme:
         replace_block(FLAGS.readme, FLAGS.block, f"{table}\n\n`{report['command']}`")
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -32,10 +32,10 @@ def test_peak_memory_in_gigabytes(tmp_path):
 
 def test_generated_runs_name_their_sampler(tmp_path):
     path = tmp_path / "r.json"
-    config = {"num_val_tasks": 10, "lasium": "n", "gan_epochs": 10,
-              "lasium_anchor_epsilon": 246.09375}
+    config = {"num_val_tasks": 10, "lasium": "n", "gan_epochs": 10, "lasium_sigma": 1.0,
+              "lasium_ro_alpha": 0.2, "lasium_anchor_epsilon": 246.09375}
     path.write_text(json.dumps(results(method="lasium", config=config)))
-    assert "| LASIUM-N, anchors ε 246.094, 10 epochs |" in report.report([str(path)])
+    assert "| LASIUM-N σ 1, anchors ε 246.094, 10 epochs |" in report.report([str(path)])
 
 
 def test_json_without_provenance_is_refused(tmp_path):

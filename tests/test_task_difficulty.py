@@ -3,7 +3,7 @@ import pytest
 
 import util
 from meta.config import config_from_args
-from run_scripts.task_difficulty import measure, task_statistics
+from run_scripts.task_difficulty import markdown_table, measure, task_statistics
 
 
 def test_task_statistics_on_a_task_worked_by_hand():
@@ -31,3 +31,4 @@ def test_generated_tasks_get_harder_as_members_move_away_from_their_anchor(tmp_p
     # generator), so each class is copies of one image.
     assert copies["prototype_accuracy"] == 1.0 and copies["spread"] < 0.05
     assert independent["spread"] > 10 * copies["spread"] and independent["tasks"] == 50
+    assert "| generated (1-epoch GAN, lasium_ro_alpha=1) | " in markdown_table(report)
