@@ -83,25 +83,27 @@ def plot(paths, output):
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(10, 4.5))
     for path in paths:
         r = load(path)
         steps = [h["step"] for h in r["val_history"]]
         acc = [100 * h["val_accuracy"] for h in r["val_history"]]
         ci = [100 * h["val_ci95"] for h in r["val_history"]]
         label = os.path.splitext(os.path.basename(path))[0]
-        line, = ax.plot(steps, acc, label=f"{label} (validation)")
+        line, = ax.plot(steps, acc, label=label)
         ax.fill_between(steps, [a - c for a, c in zip(acc, ci)], [a + c for a, c in zip(acc, ci)],
                         color=line.get_color(), alpha=0.2)
         # The test point sits at the step of the checkpoint that was tested.
         tested = re.search(r"ckpt-(\d+)$", r.get("checkpoint", ""))
         ax.errorbar([int(tested.group(1)) if tested else r["iterations"]],
                     [100 * r["test_accuracy"]], [100 * r["test_ci95"]],
-                    fmt="o", color=line.get_color(), label=f"{label} (test)")
+                    fmt="o", color=line.get_color())
     ax.set_xlabel("meta-iteration")
     ax.set_ylabel(f"{r['n_way']}-way {r['k_shot']}-shot accuracy (%)")
     ax.grid(alpha=0.3)
-    ax.legend()
+    # Beside the axes, not on them: a legend of many runs would hide the curves.
+    ax.legend(title="line: validation, dot: test", fontsize=8, title_fontsize=8,
+              loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     write_figure_atomic(output, fig)
 
