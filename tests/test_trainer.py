@@ -196,3 +196,16 @@ def test_real_mini_imagenet_smoke(tmp_path):
                          "--inner_steps=1", f"--data_dir={REAL_DATA}"))
     assert os.path.samefile(results["data_source"], REAL_DATA)
     assert results["labeled_classes"] == 64
+
+
+def test_ssml_ssg_uses_labels_that_form_no_task(tmp_path):
+    """Half the instances of 10-image classes: 5 labeled per class, too few for K + query =
+    6, so no labeled task; with --labeled_share=0 the SS-GAN still learns every class."""
+    c = config(tmp_path, "--method=ssml_ssg", "--label_scheme=instances", "--label_fraction=0.5",
+               "--labeled_share=0", "--gan_epochs=1", "--gan_batch_size=50",
+               f"--gan_dir={tmp_path / 'gans'}")
+    trainer = Trainer(c, util.database(train=(20, 10)))
+    assert trainer.labeled.num_classes == 0 and trainer.train_sampler is None
+    assert trainer.generated.num_classes == 20
+    support, _ = next(iter(trainer._train_batches(0)))
+    assert support.shape == (2, 5, 1, 28, 28, 1)
