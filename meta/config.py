@@ -18,6 +18,8 @@ FLAGS = flags.FLAGS
 METHODS = ("maml", "labeled_only", "lasium", "ssml", "ssml_ssg")
 GENERATED_METHODS = ("lasium", "ssml", "ssml_ssg")  # the methods that train a GAN
 MIXING_METHODS = ("ssml", "ssml_ssg")  # labeled tasks merged with generated ones (--mix)
+# Each LASIUM sampler's flag for how far a class's members lie from their anchor.
+SAMPLER_PARAMETER = {"n": "lasium_sigma", "ro": "lasium_ro_alpha", "oc": "lasium_oc_alpha"}
 
 # Per (data set, preset): only the values that differ from the flag defaults below.
 PRESETS = {

@@ -14,7 +14,7 @@ import re
 
 from absl import app, flags
 
-from meta.config import GENERATED_METHODS
+from meta.config import GENERATED_METHODS, SAMPLER_PARAMETER
 from meta.evaluation import check_results, replace_block, write_figure_atomic
 
 flags.DEFINE_string("readme", None, "Replace the report block of this markdown file.")
@@ -30,14 +30,9 @@ def load(path):
     return results
 
 
-# Each sampler's parameter: how far a class's members lie from their anchor.
-_SAMPLER_PARAMETER = {"n": ("σ", "lasium_sigma"), "ro": ("α", "lasium_ro_alpha"),
-                      "oc": ("α", "lasium_oc_alpha")}
-
-
 def sampler_name(c):
     """"LASIUM-N σ 0.5, anchors ε 246.094, 10 epochs" from a run's config."""
-    symbol, field = _SAMPLER_PARAMETER[c["lasium"]]
+    field, symbol = SAMPLER_PARAMETER[c["lasium"]], "σ" if c["lasium"] == "n" else "α"
     epsilon, epochs = c.get("lasium_anchor_epsilon", 0), c.get("gan_epochs")
     parameter = f" {symbol} {c[field]:g}" if field in c else ""
     anchors = f", anchors ε {epsilon:g}" if epsilon else ""

@@ -26,6 +26,7 @@ import numpy as np
 from absl import app, flags
 
 from meta import config as config_lib
+from meta.config import SAMPLER_PARAMETER
 from meta import trainer
 from meta.evaluation import git_commit, mean_ci95, replace_block, write_json_atomic
 from tasks import label_budget
@@ -33,7 +34,6 @@ from tasks.labeled import TaskSampler, TaskShape, task_stream
 from tasks.lasium import generated_stream
 from tasks.seeding import derive_seed
 
-SAMPLER_PARAMETER = {"n": "lasium_sigma", "ro": "lasium_ro_alpha", "oc": "lasium_oc_alpha"}
 _CHUNK = 50  # tasks drawn at once
 
 FLAGS = flags.FLAGS
