@@ -26,7 +26,6 @@ import numpy as np
 from absl import app, flags
 
 from meta import config as config_lib
-from meta.config import SAMPLER_PARAMETER
 from meta import trainer
 from meta.evaluation import git_commit, mean_ci95, replace_block, write_json_atomic
 from tasks import label_budget
@@ -93,7 +92,7 @@ def measure(c, database, values, num_tasks):
             train.images[pool.indices], train.labels[pool.indices], shape, seed, num_tasks,
             "labeled training tasks"))
     gan = trainer.train_or_load_run_gan(c, train, labeled_mask)
-    parameter = SAMPLER_PARAMETER[c.lasium]
+    parameter = config_lib.SAMPLER_PARAMETER[c.lasium]
     report.update(sampler=c.lasium, parameter=parameter, gan_epochs=c.gan_epochs, generated=[])
     for value in values:
         sampler_config = dataclasses.replace(c, **{parameter: value})
@@ -120,7 +119,8 @@ def define_flags():
     flags.DEFINE_integer("num_tasks", 400, "Tasks drawn from each source.")
     flags.DEFINE_string("output", None, "Also write the numbers to this JSON file.")
     flags.DEFINE_string("readme", None, "Also put the table in this markdown file's --block.")
-    flags.DEFINE_string("from_json", None, "Show the table of an earlier --output, measuring nothing.")
+    flags.DEFINE_string("from_json", None,
+                        "Show the table of an earlier --output, measuring nothing.")
     flags.DEFINE_string("block", "task_difficulty", "The <!-- block --> that --readme replaces.")
 
 
@@ -132,7 +132,8 @@ def main(argv):
             report = json.load(f)
     else:
         c = config_lib.Config.from_flags()
-        values = [float(v) for v in FLAGS.values or [getattr(c, SAMPLER_PARAMETER[c.lasium])]]
+        default = getattr(c, config_lib.SAMPLER_PARAMETER[c.lasium])
+        values = [float(v) for v in FLAGS.values or [default]]
         report = measure(c, trainer.load_database(c), values, FLAGS.num_tasks)
         report.update(command=" ".join(["python -m run_scripts.task_difficulty", *sys.argv[1:]]),
                       git_commit=git_commit(), dataset=c.dataset, n_way=c.n_way,
