@@ -174,7 +174,7 @@ def main(argv):
     write_text_atomic(FLAGS.output + ".csv", to_csv(table))
     plot(table, FLAGS.output + ".png")
     if FLAGS.readme:
-        replace_block(FLAGS.readme, "sweep", markdown(table))
+        replace_block(FLAGS.readme, FLAGS.block, markdown(table))
     print(markdown(table))
     print(f"Wrote {FLAGS.output}.md, .csv and .png")
 
@@ -182,5 +182,6 @@ def main(argv):
 if __name__ == "__main__":
     # Defined here, not on import, so that tests can import this beside run_scripts.report.
     flags.DEFINE_string("output", "results/summary", "Path prefix of the .md, .csv and .png.")
-    flags.DEFINE_string("readme", None, "Also put the table in the <!-- sweep --> block of this file.")
+    flags.DEFINE_string("readme", None, "Also put the table in a block of this markdown file.")
+    flags.DEFINE_string("block", "sweep", "Name of that block (<!-- name --> ... <!-- /name -->).")
     app.run(main)
