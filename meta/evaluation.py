@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 
 import numpy as np
+from absl import flags
 
 # Keys every results JSON has; later tools (sweep, plots) rely on them.
 REQUIRED_KEYS = ("dataset", "method", "label_scheme", "label_fraction", "n_way", "k_shot",
@@ -66,6 +67,12 @@ def check_results(results: dict) -> None:
     missing = [k for k in REQUIRED_KEYS if k not in results]
     if missing:
         raise ValueError(f"results lack the keys {missing}")
+
+
+def define_readme_flags(block: str) -> None:
+    """--readme and --block of the scripts that write a table into a README block."""
+    flags.DEFINE_string("readme", None, "Also put the table in a block of this markdown file.")
+    flags.DEFINE_string("block", block, "Name of that block (<!-- name --> ... <!-- /name -->).")
 
 
 def replace_block(path: str, name: str, text: str) -> None:

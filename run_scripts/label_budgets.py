@@ -15,7 +15,7 @@ from absl import app, flags
 
 from meta import config as config_lib
 from meta import trainer
-from meta.evaluation import replace_block
+from meta.evaluation import define_readme_flags, replace_block
 from tasks import label_budget
 
 FLAGS = flags.FLAGS
@@ -49,8 +49,7 @@ def define_flags():
     flags.DEFINE_list("schemes", list(label_budget.SCHEMES), "Label schemes.")
     flags.DEFINE_list("fractions", ["0.01", "0.02", "0.05", "0.1", "0.2", "0.3", "0.5"],
                       "Label fractions.")
-    flags.DEFINE_string("readme", None, "Also put the table in this markdown file's --block.")
-    flags.DEFINE_string("block", "label_budgets", "The <!-- block --> that --readme replaces.")
+    define_readme_flags("label_budgets")
 
 
 def main(argv):

@@ -21,7 +21,8 @@ import math
 from absl import app, flags
 
 from meta.config import MIXING_METHODS, mix_name
-from meta.evaluation import check_results, replace_block, write_figure_atomic, write_text_atomic
+from meta.evaluation import (check_results, define_readme_flags, replace_block,
+                             write_figure_atomic, write_text_atomic)
 
 FLAGS = flags.FLAGS
 
@@ -180,8 +181,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    # Defined here, not on import, so that tests can import this beside run_scripts.report.
+    # Defined here, not on import, so that tests can import this beside other scripts.
     flags.DEFINE_string("output", "results/summary", "Path prefix of the .md, .csv and .png.")
-    flags.DEFINE_string("readme", None, "Also put the table in a block of this markdown file.")
-    flags.DEFINE_string("block", "sweep", "Name of that block (<!-- name --> ... <!-- /name -->).")
+    define_readme_flags("sweep")
     app.run(main)

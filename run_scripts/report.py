@@ -15,11 +15,8 @@ import re
 from absl import app, flags
 
 from meta.config import GENERATED_METHODS, SAMPLER_PARAMETER
-from meta.evaluation import check_results, replace_block, write_figure_atomic
+from meta.evaluation import check_results, define_readme_flags, replace_block, write_figure_atomic
 
-flags.DEFINE_string("readme", None, "Replace the report block of this markdown file.")
-flags.DEFINE_string("block", "report", "Name of the README block to replace.")
-flags.DEFINE_string("plot", None, "Write a PNG of validation accuracy by meta-iteration here.")
 FLAGS = flags.FLAGS
 
 
@@ -113,4 +110,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    # Defined here, not on import, so that tests can import this beside other scripts.
+    define_readme_flags("report")
+    flags.DEFINE_string("plot", None, "Write a PNG of validation accuracy by meta-iteration here.")
     app.run(main)

@@ -27,7 +27,8 @@ from absl import app, flags
 
 from meta import config as config_lib
 from meta import trainer
-from meta.evaluation import git_commit, mean_ci95, replace_block, write_json_atomic
+from meta.evaluation import (define_readme_flags, git_commit, mean_ci95, replace_block,
+                             write_json_atomic)
 from tasks import label_budget
 from tasks.labeled import TaskSampler, TaskShape, task_stream
 from tasks.lasium import generated_stream
@@ -118,10 +119,9 @@ def define_flags():
     flags.DEFINE_list("values", None, "Values of the sampler's parameter (default: its flag's).")
     flags.DEFINE_integer("num_tasks", 400, "Tasks drawn from each source.")
     flags.DEFINE_string("output", None, "Also write the numbers to this JSON file.")
-    flags.DEFINE_string("readme", None, "Also put the table in this markdown file's --block.")
     flags.DEFINE_string("from_json", None,
                         "Show the table of an earlier --output, measuring nothing.")
-    flags.DEFINE_string("block", "task_difficulty", "The <!-- block --> that --readme replaces.")
+    define_readme_flags("task_difficulty")
 
 
 def main(argv):
