@@ -73,6 +73,12 @@ def gan_config(c, num_classes: int = 0) -> GANConfig:
                      feature_matching=c.ssg_feature_matching)
 
 
+def set_determinism(c):
+    """Deterministic ops (the default), so that a resumed run or a retrained GAN is exact."""
+    if c.deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
 def train_or_load_run_gan(c, train, labeled_mask):
     """The GAN of run configuration `c` (trained, or loaded from the cache)."""
     images, labeled = gan_inputs(c, train, labeled_mask)
@@ -107,8 +113,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
 class Trainer:
     def __init__(self, config, database=None):
         self.config = c = config
-        if c.deterministic:
-            tf.config.experimental.enable_op_determinism()
+        set_determinism(c)
         self.database = database or load_database(c)
         self._build_samplers()
         self.strategy = make_strategy(c.distribute)

@@ -17,6 +17,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unknown arguments: {argv[1:]} (flags look like --name=value).")
     c = config_lib.Config.from_flags()
+    trainer.set_determinism(c)
     train = trainer.load_database(c).train
     trainer.train_or_load_run_gan(c, train, trainer.labeled_images(c, train))
 
