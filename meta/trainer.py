@@ -73,6 +73,27 @@ def gan_config(c, num_classes: int = 0) -> GANConfig:
                      feature_matching=c.ssg_feature_matching)
 
 
+ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
+
+
+def restart_with_onednn(module: str):
+    """Starts `python -m module` again with the same arguments and oneDNN on, unless the
+    environment sets TF_ENABLE_ONEDNN_OPTS either way or there is a GPU.
+
+    TensorFlow decides from the CPU's features whether to use oneDNN, and on this project's
+    AVX2 AMD machines it does not; there the GAN's transposed convolutions run about 3x
+    slower without it, while MAML's small convolutions run faster without it
+    (run_scripts/bench_onednn.py). So the programs that train or sample a GAN ask for it.
+    TensorFlow reads the variable once, when it loads: hence a restart, not a setting."""
+    if ONEDNN in os.environ or tf.config.list_physical_devices("GPU"):
+        return
+    logging.info("Restarting with %s=1: the GAN runs faster with oneDNN on this CPU.", ONEDNN)
+    os.environ[ONEDNN] = "1"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", module, *sys.argv[1:]])
+
+
 def set_determinism(c):
     """Deterministic ops (the default), so that a resumed run or a retrained GAN is exact."""
     if c.deterministic:
@@ -359,6 +380,8 @@ def run(config, database=None) -> dict:
         "config": dataclasses.asdict(c), "val_history": history,
         # Peak resident memory of this process (Linux reports KiB).
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # oneDNN or Eigen CPU kernels ("unset": TensorFlow chose); they differ in the last bits.
+        "tf_enable_onednn_opts": os.environ.get(ONEDNN, "unset"),
         "labeled_images": trainer.labeled.num_labeled,
         "labeled_classes": trainer.labeled.num_classes,
         **tested,

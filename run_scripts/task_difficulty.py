@@ -131,6 +131,7 @@ def main(argv):
         with open(FLAGS.from_json) as f:
             report = json.load(f)
     else:
+        trainer.restart_with_onednn("run_scripts.task_difficulty")
         c = config_lib.Config.from_flags()
         default = getattr(c, config_lib.SAMPLER_PARAMETER[c.lasium])
         values = [float(v) for v in FLAGS.values or [default]]

@@ -13,6 +13,8 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unknown arguments: {argv[1:]} (flags look like --name=value).")
     config = config_lib.Config.from_flags()
+    if config.method in config_lib.GENERATED_METHODS:
+        trainer.restart_with_onednn("run_scripts.train")
     logging.info("Output folder: %s", config.output_dir)
     trainer.run(config)
 

@@ -16,6 +16,7 @@ config_lib.define_flags()
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unknown arguments: {argv[1:]} (flags look like --name=value).")
+    trainer.restart_with_onednn("run_scripts.train_gan")
     c = config_lib.Config.from_flags()
     trainer.set_determinism(c)
     train = trainer.load_database(c).train

@@ -209,3 +209,18 @@ def test_ssml_ssg_uses_labels_that_form_no_task(tmp_path):
     assert trainer.generated.num_classes == 20
     support, _ = next(iter(trainer._train_batches(0)))
     assert support.shape == (2, 5, 1, 28, 28, 1)
+
+
+@pytest.mark.parametrize("preset, restarted", [(None, True), ("0", False), ("1", False)])
+def test_gan_programs_restart_with_onednn_unless_the_user_chose(tmp_path, preset, restarted):
+    (tmp_path / "show_onednn.py").write_text(
+        "import os\nprint('restarted with', os.environ['TF_ENABLE_ONEDNN_OPTS'])\n")
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    env["PYTHONPATH"] = str(tmp_path)
+    if preset:
+        env["TF_ENABLE_ONEDNN_OPTS"] = preset
+    script = ("from meta.trainer import restart_with_onednn\n"
+              "restart_with_onednn('show_onednn')\nprint('went on')\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip() == ("restarted with 1" if restarted else "went on"), out.stderr[-2000:]
