@@ -37,17 +37,17 @@ def sampler_name(c):
 
 
 def test_table(runs):
-    lines = ["| run | method | labels | GAN | test accuracy (95% CI) | tasks | iterations | wall time "
-             "| peak memory |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| run | method | labels | GAN | seed | test accuracy (95% CI) | tasks | iterations "
+             "| wall time | peak memory |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for path, r in runs:
         labels = f"{r['label_scheme']} {100 * r['label_fraction']:g}%"
         gan = sampler_name(r["config"]) if r["method"] in GENERATED_METHODS else "-"
         # Runs made before the trainer recorded its peak memory have none.
         memory = f"{r['peak_memory_mb'] / 1024:.1f} GB" if "peak_memory_mb" in r else "-"
         lines.append(
-            f"| `{path}` | {r['method']} | {labels} | {gan} | {100 * r['test_accuracy']:.2f}% "
-            f"± {100 * r['test_ci95']:.2f} | {r['num_test_tasks']} | {r['iterations']} | "
-            f"{r['wall_seconds'] / 60:.1f} min | {memory} |")
+            f"| `{path}` | {r['method']} | {labels} | {gan} | {r['seed']} | "
+            f"{100 * r['test_accuracy']:.2f}% ± {100 * r['test_ci95']:.2f} | {r['num_test_tasks']} | "
+            f"{r['iterations']} | {r['wall_seconds'] / 60:.1f} min | {memory} |")
     return lines
 
 
