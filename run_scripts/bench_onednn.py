@@ -34,9 +34,9 @@ TIMINGS = ("second_order_ms", "first_order_ms", "generated_pipeline_ms_per_meta_
 def bench_once(onednn: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         output = os.path.join(tmp, "bench.json")
-        subprocess.run([sys.executable, "-m", "run_scripts.bench_maml", f"--dataset={FLAGS.dataset}",
-                        f"--repeats={FLAGS.repeats}", f"--steps={FLAGS.steps}", f"--output={output}"],
-                       env=dict(os.environ, **{ONEDNN: onednn}), check=True,
+        command = [sys.executable, "-m", "run_scripts.bench_maml", f"--dataset={FLAGS.dataset}",
+                   f"--repeats={FLAGS.repeats}", f"--steps={FLAGS.steps}", f"--output={output}"]
+        subprocess.run(command, env=dict(os.environ, **{ONEDNN: onednn}), check=True,
                        stdout=subprocess.DEVNULL)
         with open(output) as f:
             return json.load(f)

@@ -37,8 +37,9 @@ def sampler_name(c):
 
 
 def test_table(runs):
-    lines = ["| run | method | labels | GAN | seed | test accuracy (95% CI) | tasks | iterations "
-             "| wall time | peak memory |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    columns = ["run", "method", "labels", "GAN", "seed", "test accuracy (95% CI)", "tasks",
+               "iterations", "wall time", "peak memory"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     for path, r in runs:
         labels = f"{r['label_scheme']} {100 * r['label_fraction']:g}%"
         gan = sampler_name(r["config"]) if r["method"] in GENERATED_METHODS else "-"
