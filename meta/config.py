@@ -115,6 +115,9 @@ def define_flags(flag_values=FLAGS):
                    "--mix=schedule).")
     d.DEFINE_float("labeled_share_start", 0.0, "ssml, --mix=schedule: the share at the start.")
     d.DEFINE_integer("mix_block", 1, "ssml, --mix=alternate: meta-iterations per block.")
+    d.DEFINE_float("generated_weight", 1.0, "ssml, --mix=batch: weight of a generated "
+                   "task's query loss against a labeled task's 1 in the meta-loss, a "
+                   "weighted mean (0: the generated tasks are made but ignored).")
     d.DEFINE_bool("query_augmentation", False, "Randomly shift the query images of generated "
                   "tasks (up to 10% of the image size).")
     d.DEFINE_enum("gan_data", "all", ["all", "unlabeled"],
@@ -200,6 +203,7 @@ class Config:
     labeled_share: float
     labeled_share_start: float
     mix_block: int
+    generated_weight: float
     query_augmentation: bool
     gan_data: str
     gan_dir: str
@@ -236,6 +240,13 @@ class Config:
             (self.method not in ("labeled_only", "ssml_ssg") or self.label_fraction > 0.0,
              f"--method={self.method} needs labels: pass --label_fraction > 0."),
             (self.ssg_mix_classes >= 1, "--ssg_mix_classes must be >= 1."),
+            (self.generated_weight >= 0, "--generated_weight must be >= 0."),
+            # Like --mix, the weight is unused where a run does not mix (labeled_only);
+            # but it contradicts a mix whose meta-batches hold one kind of task only.
+            (self.generated_weight == 1.0 or self.mix == "batch"
+             or not mixes_streams(self.method, self.label_fraction),
+             "--generated_weight weighs generated against labeled tasks within a meta-batch: "
+             "it needs --mix=batch."),
         ]
         for ok, message in check:
             if not ok:
@@ -277,6 +288,8 @@ def unused_fields(v) -> set:
             return mixing and v.get("mix") == "schedule"
         if field == "mix_block":
             return mixing and v.get("mix") == "alternate"
+        if field == "generated_weight":
+            return mixing and v.get("mix") == "batch"
         if field.startswith("ssg_"):
             return v["method"] == "ssml_ssg"
         return True
@@ -290,7 +303,9 @@ def mix_name(v) -> str:
     if v["mix"] == "schedule":
         return f"schedule {v['labeled_share_start']:g} to {v['labeled_share']:g}"
     blocks = f" x{v['mix_block']} blocks" if v["mix"] == "alternate" else ""
-    return f"{v['mix']} {v['labeled_share']:g}{blocks}"
+    weight = v.get("generated_weight", 1.0)
+    weight = f" weight {weight:g}" if v["mix"] == "batch" and weight != 1.0 else ""
+    return f"{v['mix']} {v['labeled_share']:g}{blocks}{weight}"
 
 
 def default_output_dir(v) -> str:

@@ -7,6 +7,10 @@ inner loop adapts the weights with a few SGD steps on the support set; the outer
 gradient. Second-order by default: the inner gradients stay on the outer tape, so
 the meta-gradient differentiates through them; ``first_order`` stops them.
 
+The meta-loss is the mean of the tasks' query losses, or their weighted mean when
+``task_weights`` gives a weight to each position of the meta-batch (SSML weighs its
+generated tasks apart from its labeled ones).
+
 The train step runs under a `tf.distribute.Strategy`: each replica takes its share of
 the tasks, the gradients are summed across replicas, clipped, then applied once.
 """
@@ -44,8 +48,10 @@ def _accuracy(logits, labels):
 
 class MAML(tf.Module):
     def __init__(self, model, optimizer, train_loop: InnerLoop, first_order: bool = False,
-                 clip_norm: float = 0.0, strategy=None, jit_compile: bool = False):
+                 clip_norm: float = 0.0, strategy=None, jit_compile: bool = False,
+                 task_weights=None):
         super().__init__()
+        self.task_weights = task_weights
         self.model, self.optimizer = model, optimizer
         self.train_loop, self.first_order, self.clip_norm = train_loop, first_order, clip_norm
         self.strategy = strategy or tf.distribute.get_strategy()
@@ -81,8 +87,9 @@ class MAML(tf.Module):
         return _loss(logits, y), _accuracy(logits, y)
 
     # ----------------------------------------------------------------- outer loop
-    def _task_gradients_fn(self, support, query, global_tasks):
-        """Sum over this replica's tasks of loss / global_tasks, and its gradient."""
+    def _task_gradients_fn(self, support, query, task_weights, weight_total):
+        """Sum over this replica's tasks of weight * loss / weight_total (the weights of
+        all replicas' tasks), its gradient, and the plain sums of losses and accuracies."""
         weights = self.model.trainable_weights
         with tf.GradientTape() as tape:
             losses, accuracies = [], []
@@ -92,13 +99,26 @@ class MAML(tf.Module):
                                             second_order=not self.first_order)
                 losses.append(loss)
                 accuracies.append(acc)
-            loss_sum = tf.add_n(losses)
-            scaled = loss_sum / tf.cast(global_tasks, loss_sum.dtype)
-        return tape.gradient(scaled, weights), loss_sum, tf.add_n(accuracies)
+            losses = tf.stack(losses)
+            scaled = tf.reduce_sum(losses * tf.cast(task_weights, losses.dtype)) / weight_total
+        return tape.gradient(scaled, weights), tf.reduce_sum(losses), tf.add_n(accuracies)
 
-    def _replica_step(self, support, query, global_tasks):
-        grads, loss_sum, acc_sum = self._task_gradients(support, query, global_tasks)
+    def _meta_batch_weights(self, meta_batch):
+        if self.task_weights is None:
+            return tf.ones([meta_batch])
+        if len(self.task_weights) != meta_batch:
+            raise ValueError(f"{len(self.task_weights)} task weights for a meta-batch of "
+                             f"{meta_batch} tasks.")
+        return tf.constant(self.task_weights, tf.float32)
+
+    def _replica_step(self, support, query, meta_batch_weights):
+        # Replicas take consecutive slices of the meta-batch; weigh each with its own.
         context = tf.distribute.get_replica_context()
+        size = support.shape[0]
+        first = context.replica_id_in_sync_group * size
+        task_weights = meta_batch_weights[first:first + size]
+        grads, loss_sum, acc_sum = self._task_gradients(support, query, task_weights,
+                                                        tf.reduce_sum(meta_batch_weights))
         grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
         norm = tf.linalg.global_norm(grads)
         if self.clip_norm > 0:
@@ -111,10 +131,10 @@ class MAML(tf.Module):
     def _train_step_fn(self, support, query):
         """One meta-update on a (distributed) meta-batch; returns mean loss, mean
         query accuracy and the gradient's global norm before clipping."""
-        global_tasks = self.strategy.num_replicas_in_sync * tf.shape(
-            self.strategy.experimental_local_results(support)[0])[0]
-        loss, acc, norm = self.strategy.run(self._replica_step,
-                                            args=(support, query, global_tasks))
+        global_tasks = self.strategy.num_replicas_in_sync * (
+            self.strategy.experimental_local_results(support)[0].shape[0])
+        loss, acc, norm = self.strategy.run(
+            self._replica_step, args=(support, query, self._meta_batch_weights(global_tasks)))
         total = lambda v: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)  # noqa
         norm = self.strategy.experimental_local_results(norm)[0]
         count = tf.cast(global_tasks, tf.float32)

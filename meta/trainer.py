@@ -34,7 +34,7 @@ from models.classifier import CONFIGS, ConvNet
 from tasks import label_budget
 from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
 from tasks.lasium import GeneratedTasks, LasiumConfig, generated_stream
-from tasks.mixing import MixConfig, mixed_stream
+from tasks.mixing import MixConfig, mixed_stream, task_weights
 from tasks.seeding import derive_seed
 
 # Flags that may change between a run and its resumption without changing what it trains.
@@ -152,7 +152,8 @@ class Trainer:
             self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
         self.maml = MAML(self.model, self.optimizer, InnerLoop(c.inner_steps, c.inner_lr),
                          first_order=c.first_order, clip_norm=c.clip_norm,
-                         strategy=self.strategy, jit_compile=c.xla)
+                         strategy=self.strategy, jit_compile=c.xla,
+                         task_weights=task_weights(self.mix, c.meta_batch, c.generated_weight))
         checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
                                          step=self.step, best_val=self.best_val,
                                          train_seconds=self.train_seconds)

@@ -6,7 +6,8 @@ Strategies (`share` is the labeled share of all tasks seen):
   iterations; block b is labeled iff floor((b + 1) * share) > floor(b * share). Over any
   number of blocks the labeled count is floor(blocks * share), so the ratio is exact.
 * ``batch``: every meta-batch holds share * meta_batch labeled tasks (a whole number)
-  and the rest generated, concatenated.
+  and the rest generated, concatenated; the generated ones may weigh less in the
+  meta-loss (`task_weights`).
 * ``schedule``: like ``alternate`` with blocks of 1, but the share moves linearly from
   `share_start` to `share` over the run (e.g. generated tasks first, labels later).
 
@@ -65,6 +66,25 @@ def is_labeled(step, config: MixConfig):
     return labeled_before(step + 1, config) > labeled_before(step, config)
 
 
+def labeled_per_batch(config: MixConfig, meta_batch: int) -> int:
+    """batch: how many tasks of each meta-batch are labeled (they come first)."""
+    k = config.share * meta_batch
+    if abs(k - round(k)) > 1e-9:
+        raise ValueError(f"--mix=batch needs --labeled_share * --meta_batch to be whole; "
+                         f"{config.share} * {meta_batch} = {k:g}.")
+    return int(round(k))
+
+
+def task_weights(config: MixConfig, meta_batch: int, generated_weight: float):
+    """The meta-loss weight of each position of a meta-batch (None: all equal). Only
+    `batch` mixes the two kinds of task within a meta-batch, so only it can weigh them
+    apart; elsewhere a weight would cancel in the meta-batch's weighted mean."""
+    if generated_weight == 1.0 or not (config.uses_labeled and config.uses_generated):
+        return None
+    k = labeled_per_batch(config, meta_batch)
+    return (1.0,) * k + (generated_weight,) * (meta_batch - k)
+
+
 def mixed_stream(labeled, generated, config: MixConfig, meta_batch: int, start: int = 0):
     """One stream of meta-batches from two factories `labeled(size, start)` and
     `generated(size, start)`, each giving meta-batches of `size` tasks from its own
@@ -74,11 +94,7 @@ def mixed_stream(labeled, generated, config: MixConfig, meta_batch: int, start: 
     if not config.uses_labeled:
         return generated(meta_batch, start)
     if config.strategy == "batch":
-        k = config.share * meta_batch
-        if abs(k - round(k)) > 1e-9:
-            raise ValueError(f"--mix=batch needs --labeled_share * --meta_batch to be whole; "
-                             f"{config.share} * {meta_batch} = {k:g}.")
-        k = int(round(k))
+        k = labeled_per_batch(config, meta_batch)
         both = tf.data.Dataset.zip((labeled(k, start), generated(meta_batch - k, start)))
         return both.map(lambda a, b: tuple(tf.concat([x, y], 0) for x, y in zip(a, b)))
     labeled_start = int(labeled_before(start, config))

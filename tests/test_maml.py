@@ -100,13 +100,16 @@ def test_real_network_second_order_gradient_matches_float64_reference():
     assert relative_error(f64, g64) > 1e-2  # the check can tell the two apart
 
 
-def test_train_step_applies_the_mean_meta_gradient_of_the_batch():
+@pytest.mark.parametrize("task_weights", [None, (1.0, 0.25)])
+def test_train_step_applies_the_weighted_mean_meta_gradient_of_the_batch(task_weights):
     model = ConvNet(TINY, 3, seed=6)
-    maml = maml_for(model, steps=1, lr=0.5, optimizer=tf.keras.optimizers.SGD(1.0))
+    maml = maml_for(model, steps=1, lr=0.5, optimizer=tf.keras.optimizers.SGD(1.0),
+                    task_weights=task_weights)
     tasks = [tiny_task(seed=s) for s in range(2)]
     before = [w.numpy() for w in model.trainable_weights]
     grads = [meta_gradient(maml, s, q, True)[1] for s, q in tasks]
-    expected = [b - (g0 + g1) / 2 for b, g0, g1 in zip(before, *grads)]
+    w0, w1 = task_weights or (1.0, 1.0)
+    expected = [b - (w0 * g0 + w1 * g1) / (w0 + w1) for b, g0, g1 in zip(before, *grads)]
     maml.train_step(tf.stack([t[0] for t in tasks]), tf.stack([t[1] for t in tasks]))
     for w, e in zip(model.trainable_weights, expected):
         np.testing.assert_allclose(w.numpy(), e, rtol=1e-4, atol=1e-5)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tasks.mixing import MixConfig, is_labeled, labeled_before, mixed_stream
+from tasks.mixing import MixConfig, is_labeled, labeled_before, mixed_stream, task_weights
 
 
 def tagged(tag):
@@ -36,6 +36,16 @@ def test_alternate_ratio_is_exact(share, block):
 def test_batch_mix_holds_the_share_in_every_meta_batch(share):
     for batch in draw(MixConfig("batch", share), 20):
         assert batch[:, 0].sum() == share * 4 and (np.diff(batch[:, 0]) <= 0).all()
+
+
+@pytest.mark.parametrize("share", [0.25, 0.5, 0.75])
+def test_generated_weight_falls_on_the_generated_tasks(share):
+    config = MixConfig("batch", share)
+    weights = np.array(task_weights(config, 4, 0.3))
+    for batch in draw(config, 3):
+        np.testing.assert_array_equal(weights == 1.0, batch[:, 0] == 1)
+    assert task_weights(config, 4, 1.0) is None  # equal weights: the plain mean
+    assert task_weights(MixConfig("batch", 1.0), 4, 0.3) is None  # nothing to weigh
 
 
 def test_batch_mix_with_a_fractional_count_is_refused():

@@ -64,17 +64,18 @@ def test_sweep_skips_completed_cells_and_resumes(tmp_path):
 def test_each_mix_is_its_own_cell_beside_one_baseline(tmp_path):
     calls = []
     results_dir, runs_dir = tmp_path / "results", str(tmp_path / "runs")
-    for mix in ("--mix=batch", "--mix=schedule"):
-        grid = sweep.cells("omniglot", ["labeled_only", "ssml"], ["classes"], [0.05], [0], [mix])
+    for mix in (["--mix=batch"], ["--mix=schedule"], ["--generated_weight=0.25"]):
+        grid = sweep.cells("omniglot", ["labeled_only", "ssml"], ["classes"], [0.05], [0], mix)
         sweep.sweep(grid, str(results_dir), runs_dir, fake_runner(calls))
-    assert len(calls) == 3  # the baseline once, SSML once per mix
+    assert len(calls) == 4  # the baseline once, SSML once per mix
     assert sorted(p.name for p in results_dir.iterdir()) == [
         "labeled_only_classes0.05_seed0.json", "ssml-batch0.5_classes0.05_seed0.json",
+        "ssml-batch0.5weight0.25_classes0.05_seed0.json",
         "ssml-schedule0to0.5_classes0.05_seed0.json"]
     # Blocks are read by --mix=alternate only.
     grid = sweep.cells("omniglot", ["ssml"], ["classes"], [0.05], [0], ["--mix_block=3"])
     sweep.sweep(grid, str(results_dir), runs_dir, fake_runner(calls))
-    assert len(calls) == 3
+    assert len(calls) == 4
 
 
 def test_contradicting_cells_fail_before_any_run():

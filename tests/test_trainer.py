@@ -95,6 +95,9 @@ def test_budget_that_leaves_too_few_classes_fails_at_start(tmp_path):
 def test_contradicting_flags_are_refused(tmp_path):
     with pytest.raises(ValueError, match="--n_way"):
         config(tmp_path, "--n_way=1")
+    with pytest.raises(ValueError, match="--generated_weight"):
+        config(tmp_path, "--method=ssml", "--label_fraction=0.5", "--mix=schedule",
+               "--generated_weight=0.5")
 
 
 def test_output_dir_of_another_run_is_refused(tmp_path):
@@ -129,8 +132,9 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
             assert strategy.num_replicas_in_sync == (2 if mode == "mirrored" else 1)
             with strategy.scope():
                 model = ConvNet(OMNIGLOT, 5, seed=1)
+                # Unequal weights: each replica must weigh its own slice of the tasks.
                 maml = MAML(model, tf.keras.optimizers.SGD(0.1), InnerLoop(2, 0.4),
-                            strategy=strategy)
+                            strategy=strategy, task_weights=(1.0, 1.0, 0.5, 0.1))
             data = iter(strategy.experimental_distribute_dataset(batches))
             for _ in range(2):
                 maml.train_step(*next(data))
