@@ -45,7 +45,7 @@ def test_supervised_term_is_zero_without_labels_and_positive_with():
 
 def test_supervised_term_is_learned():
     gan = build_gan("omniglot", GANConfig(num_classes=4, seed=2))
-    data = batch(32)
+    data = batch(8)
     first = float(gan._supervised_loss(data[1]))
     for _ in range(20):
         gan.train_step(data)
@@ -93,9 +93,9 @@ def test_conditional_tasks_share_a_code_per_class():
 
 
 def test_resumed_ssgan_equals_uninterrupted_and_cache_depends_on_labels(tmp_path):
-    pool = util.split(4, 48, seed=0)
+    pool = util.split(4, 16, seed=0)
     labeled = (pool.images[::4], pool.labels[::4])
-    config = GANConfig(epochs=2, batch_size=64, checkpoint_every=1, seed=3, num_classes=4)
+    config = GANConfig(epochs=2, batch_size=16, checkpoint_every=1, seed=3, num_classes=4)
     straight = train_or_load_gan("omniglot", pool.images, config, str(tmp_path / "a"), labeled)
     train_or_load_gan("omniglot", pool.images, GANConfig(**{**config.__dict__, "epochs": 1}),
                       str(tmp_path / "b"), labeled)
