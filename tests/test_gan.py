@@ -90,13 +90,9 @@ def test_too_few_images_for_a_batch_is_a_clear_error(tmp_path):
 def test_gan_trains_on_training_images_only(tmp_path, monkeypatch, gan_data):
     seen = {}
 
-    class FakeGAN:
-        latent_dim, num_classes = 8, 0
-        generator = staticmethod(lambda z, training=False: tf.zeros([tf.shape(z)[0], 28, 28, 1]))
-
     def fake_train(dataset, images, config, gan_dir, labeled=None):
         seen["images"] = images
-        return FakeGAN()
+        return util.FakeGAN()
 
     monkeypatch.setattr(trainer_lib, "train_or_load_gan", fake_train)
     db = util.database()

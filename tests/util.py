@@ -2,6 +2,7 @@
 import types
 
 import numpy as np
+import tensorflow as tf
 
 from databases import Split
 
@@ -23,3 +24,9 @@ def database(train=(20, 10), val=(6, 20), test=(6, 20), shape=(28, 28, 1)):
         name="synthetic", image_shape=shape, source="synthetic",
         train=split(*train, shape, seed=1), val=split(*val, shape, seed=2, offset=1000),
         test=split(*test, shape, seed=3, offset=2000))
+
+
+class FakeGAN:
+    """Stands in for a trained GAN where a test needs the task streams, not the images."""
+    latent_dim, num_classes = 8, 0
+    generator = staticmethod(lambda z, training=False: tf.zeros([tf.shape(z)[0], 28, 28, 1]))
