@@ -51,9 +51,9 @@ class MAML(tf.Module):
                  clip_norm: float = 0.0, strategy=None, jit_compile: bool = False,
                  task_weights=None):
         super().__init__()
-        self.task_weights = task_weights
         self.model, self.optimizer = model, optimizer
         self.train_loop, self.first_order, self.clip_norm = train_loop, first_order, clip_norm
+        self.task_weights = task_weights  # one per position of the meta-batch, or None
         self.strategy = strategy or tf.distribute.get_strategy()
         self._task_gradients = tf.function(self._task_gradients_fn, jit_compile=jit_compile)
         self.train_step = tf.function(self._train_step_fn)
