@@ -81,6 +81,8 @@ def task_weights(config: MixConfig, meta_batch: int, generated_weight: float):
     apart; elsewhere a weight would cancel in the meta-batch's weighted mean."""
     if generated_weight == 1.0 or not (config.uses_labeled and config.uses_generated):
         return None
+    if config.strategy != "batch":
+        raise ValueError(f"--generated_weight needs --mix=batch, not --mix={config.strategy}.")
     k = labeled_per_batch(config, meta_batch)
     return (1.0,) * k + (generated_weight,) * (meta_batch - k)
 

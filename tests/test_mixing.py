@@ -46,6 +46,8 @@ def test_generated_weight_falls_on_the_generated_tasks(share):
         np.testing.assert_array_equal(weights == 1.0, batch[:, 0] == 1)
     assert task_weights(config, 4, 1.0) is None  # equal weights: the plain mean
     assert task_weights(MixConfig("batch", 1.0), 4, 0.3) is None  # nothing to weigh
+    with pytest.raises(ValueError, match="--mix=batch"):
+        task_weights(MixConfig("schedule", share), 4, 0.3)
 
 
 def test_batch_mix_with_a_fractional_count_is_refused():
