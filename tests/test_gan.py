@@ -115,3 +115,17 @@ def test_lasium_run_end_to_end(tmp_path):
     assert results["labeled_images"] == 0 and 0.0 <= results["test_accuracy"] <= 1.0
     [cached] = (tmp_path / "gans").iterdir()
     assert snapshots(str(cached)) == [1] and (cached / "samples" / "epoch-1.png").exists()
+
+
+def test_discriminator_learns_from_the_fakes_of_the_generator_before_its_update():
+    """One generator pass serves both updates; the discriminator's must still be the one
+    it would make on its own, on G(z1) before the generator moves."""
+    real = tf.random.stateless_uniform([8, 28, 28, 1], [0, 1])
+    gan, twin = (build_gan("omniglot", GANConfig(seed=1)) for _ in range(2))
+    z1 = twin._random(0, [8, twin.latent_dim])
+    twin._discriminator_update(real, twin.generate(z1, training=True), None)
+    gan.train_step(real)
+    for a, b in zip(gan.discriminator.weights, twin.discriminator.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+    assert any(not np.array_equal(a, b) for a, b in zip(generator_weights(gan),
+                                                        generator_weights(twin)))
