@@ -101,7 +101,7 @@ class GAN(keras.Model):
             # The discriminator learns from fake1 too: the generator's weights do not change
             # before its own update, so one pass serves both (a third of its forward cost).
             with g_tape.stop_recording():
-                d_loss = self._discriminator_update(real_images, tf.stop_gradient(fake1), labeled)
+                d_loss = self._discriminator_update(real_images, fake1, labeled)
             outputs = self.discriminator(tf.concat([fake1, fake2], 0), training=True)
             g_loss = self._generator_adversarial_loss(real_images, tf.concat([fake1, fake2], 0),
                                                       self._realness(outputs))
