@@ -99,7 +99,8 @@ class GAN(keras.Model):
             fake1 = self.generate(z1, codes, training=True)
             fake2 = self.generate(z2, codes, training=True)
             # The discriminator learns from fake1 too: the generator's weights do not change
-            # before its own update, so one pass serves both (a third of its forward cost).
+            # before its own update, so one pass serves both (it was drawn twice). The
+            # generator's loss below is scored by the updated discriminator, as before.
             with g_tape.stop_recording():
                 d_loss = self._discriminator_update(real_images, fake1, labeled)
             outputs = self.discriminator(tf.concat([fake1, fake2], 0), training=True)
