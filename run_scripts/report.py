@@ -28,12 +28,14 @@ def load(path):
 
 
 def sampler_name(c):
-    """"LASIUM-N σ 0.5, anchors ε 246.094, 10 epochs" from a run's config."""
+    """"LASIUM-N σ 0.5, anchors ε 246.094, 10 epochs, query shifts" from a run's config."""
     field, symbol = SAMPLER_PARAMETER[c["lasium"]], "σ" if c["lasium"] == "n" else "α"
     epsilon, epochs = c.get("lasium_anchor_epsilon", 0), c.get("gan_epochs")
     parameter = f" {symbol} {c[field]:g}" if field in c else ""
     anchors = f", anchors ε {epsilon:g}" if epsilon else ""
-    return f"LASIUM-{c['lasium'].upper()}{parameter}{anchors}, {epochs} epoch{'s' * (epochs != 1)}"
+    shifts = ", query shifts" if c.get("query_augmentation") else ""
+    return (f"LASIUM-{c['lasium'].upper()}{parameter}{anchors}, "
+            f"{epochs} epoch{'s' * (epochs != 1)}{shifts}")
 
 
 def test_table(runs):

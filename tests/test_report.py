@@ -37,6 +37,8 @@ def test_generated_runs_name_their_sampler(tmp_path):
               "lasium_ro_alpha": 0.2, "lasium_anchor_epsilon": 246.09375}
     path.write_text(json.dumps(results(method="lasium", config=config)))
     assert "| LASIUM-N σ 1, anchors ε 246.094, 10 epochs |" in report.report([str(path)])
+    path.write_text(json.dumps(results(method="lasium", config={**config, "query_augmentation": True})))
+    assert "| LASIUM-N σ 1, anchors ε 246.094, 10 epochs, query shifts |" in report.report([str(path)])
 
 
 def test_json_without_provenance_is_refused(tmp_path):
