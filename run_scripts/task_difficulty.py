@@ -94,7 +94,8 @@ def measure(c, database, values, num_tasks):
             "labeled training tasks"))
     gan = trainer.train_or_load_run_gan(c, train, labeled_mask)
     parameter = config_lib.SAMPLER_PARAMETER[c.lasium]
-    report.update(sampler=c.lasium, parameter=parameter, gan_epochs=c.gan_epochs, generated=[])
+    report.update(sampler=c.lasium, parameter=parameter, gan_epochs=c.gan_epochs,
+                  query_augmentation=c.query_augmentation, generated=[])
     for value in values:
         sampler_config = dataclasses.replace(c, **{parameter: value})
         report["generated"].append({"value": value, **summarize(generated_batches(
@@ -104,7 +105,8 @@ def measure(c, database, values, num_tasks):
 
 def markdown_table(report):
     rows = list(report["real"].items())
-    gan = f"{report['gan_epochs']}-epoch GAN"
+    shifts = ", query shifts" if report.get("query_augmentation") else ""
+    gan = f"{report['gan_epochs']}-epoch GAN{shifts}"
     rows += [(f"generated ({gan}, {report['parameter']}={g['value']:g})", g)
              for g in report["generated"]]
     lines = ["| tasks | prototype accuracy (95% CI) | spread |", "| --- | --- | --- |"]

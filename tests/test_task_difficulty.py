@@ -32,3 +32,5 @@ def test_generated_tasks_get_harder_as_members_move_away_from_their_anchor(tmp_p
     assert copies["prototype_accuracy"] == 1.0 and copies["spread"] < 0.05
     assert independent["spread"] > 10 * copies["spread"] and independent["tasks"] == 50
     assert "| generated (1-epoch GAN, lasium_ro_alpha=1) | " in markdown_table(report)
+    shifted = {**report, "query_augmentation": True}
+    assert "| generated (1-epoch GAN, query shifts, lasium_ro_alpha=1) | " in markdown_table(shifted)
