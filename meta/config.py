@@ -118,6 +118,9 @@ def define_flags(flag_values=FLAGS):
     d.DEFINE_float("generated_weight", 1.0, "ssml, --mix=batch: weight of a generated "
                    "task's query loss against a labeled task's 1 in the meta-loss, a "
                    "weighted mean (0: the generated tasks are made but ignored).")
+    d.DEFINE_bool("labeled_query_augmentation", False, "Randomly shift the query images of "
+                  "labeled training tasks (up to 10% of the image size; never validation "
+                  "or test tasks).")
     d.DEFINE_bool("query_augmentation", False, "Randomly shift the query images of generated "
                   "tasks (up to 10% of the image size).")
     d.DEFINE_enum("gan_data", "all", ["all", "unlabeled"],
@@ -204,6 +207,7 @@ class Config:
     labeled_share_start: float
     mix_block: int
     generated_weight: float
+    labeled_query_augmentation: bool
     query_augmentation: bool
     gan_data: str
     gan_dir: str
@@ -241,6 +245,11 @@ class Config:
              f"--method={self.method} needs labels: pass --label_fraction > 0."),
             (self.ssg_mix_classes >= 1, "--ssg_mix_classes must be >= 1."),
             (self.generated_weight >= 0, "--generated_weight must be >= 0."),
+            (not self.labeled_query_augmentation
+             or (self.method != "lasium" and self.label_fraction > 0),
+             "--labeled_query_augmentation shifts labeled training tasks, and this run has "
+             "none: drop it, or pass --label_fraction > 0 with a method that uses labels "
+             "(--query_augmentation shifts generated tasks)."),
             # Like --mix, the weight is unused where a run does not mix (labeled_only);
             # but it contradicts a mix whose meta-batches hold one kind of task only.
             (self.generated_weight == 1.0 or self.mix == "batch"

@@ -32,6 +32,7 @@ from meta.gan_training import GANConfig, train_or_load_gan
 from meta.maml import MAML, InnerLoop
 from models.classifier import CONFIGS, ConvNet
 from tasks import label_budget
+from tasks.augmentation import shift_queries
 from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
 from tasks.lasium import GeneratedTasks, LasiumConfig, generated_stream
 from tasks.mixing import MixConfig, mixed_stream, task_weights
@@ -198,7 +199,16 @@ class Trainer:
         generated_seed = derive_seed(c.seed, "generated_tasks")
 
         def labeled(size, start):
-            return meta_batches(task_stream(self.train_sampler, labeled_seed, start=start * size), size)
+            tasks = task_stream(self.train_sampler, labeled_seed, start=start * size)
+            batches = meta_batches(tasks, size)
+            if not c.labeled_query_augmentation:
+                return batches
+            # Meta-batch i's shifts are keyed by (seed, i), like its tasks, so a resumed
+            # run shifts exactly as an uninterrupted one.
+            shift_seed = tf.constant(derive_seed(c.seed, "labeled_query_shifts"), tf.int64)
+            numbered = tf.data.Dataset.zip((tf.data.Dataset.counter(start), batches))
+            return numbered.map(lambda i, batch: (
+                batch[0], shift_queries(batch[1], tf.stack([shift_seed, i]))))
 
         def generated(size, start):
             return generated_stream(self.generated, generated_seed, size, start)

@@ -16,6 +16,7 @@ import dataclasses
 
 import tensorflow as tf
 
+from tasks.augmentation import shift_queries
 from tasks.labeled import TaskShape
 
 SAMPLERS = ("n", "ro", "oc")
@@ -87,20 +88,6 @@ def class_mixtures(seed, n: int, num_classes: int, parts: int):
     return tf.reduce_sum(tf.one_hot(classes, num_classes) * weights[..., None], 1)
 
 
-def random_shift(images, seed, max_fraction: float = 0.1):
-    """Shift each image (B, H, W, C), any C, by its own random offset of up to
-    `max_fraction` of its size, filling with the nearest edge pixels."""
-    b, h, w = tf.shape(images)[0], images.shape[1], images.shape[2]
-    limits = tf.constant([w * max_fraction, h * max_fraction])
-    shifts = tf.random.stateless_uniform([b, 2], seed, -1.0, 1.0) * limits
-    ones, zeros = tf.ones([b, 1]), tf.zeros([b, 1])
-    # Projective transforms map output (x, y) to input (x - dx, y - dy).
-    transforms = tf.concat([ones, zeros, -shifts[:, :1], zeros, ones, -shifts[:, 1:], zeros, zeros], 1)
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transforms, output_shape=[h, w], fill_value=0.0,
-        interpolation="BILINEAR", fill_mode="NEAREST")
-
-
 class GeneratedTasks:
     """Meta-batches of tasks drawn by a generator from LASIUM latents.
 
@@ -141,9 +128,7 @@ class GeneratedTasks:
         images = tf.reshape(images, [size, n, m, *self.image_shape])
         support, query = images[:, :, :self.shape.k_shot], images[:, :, self.shape.k_shot:]
         if self.query_augmentation:
-            flat = tf.reshape(query, [-1, *self.image_shape])
-            shifted = random_shift(flat, tf.random.experimental.stateless_fold_in(seed, -1))
-            query = tf.reshape(shifted, tf.shape(query))
+            query = shift_queries(query, tf.random.experimental.stateless_fold_in(seed, -1))
         return support, query
 
 

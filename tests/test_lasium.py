@@ -123,7 +123,7 @@ def test_bad_sampler_is_refused():
 
 @pytest.mark.parametrize("channels", [1, 3])
 def test_random_shift_moves_each_image_and_keeps_shape(channels):
-    from tasks.lasium import random_shift
+    from tasks.augmentation import random_shift
     images = np.zeros((6, 20, 20, channels), np.float32)
     images[:, 8:12, 8:12] = 1.0
     shifted = random_shift(tf.constant(images), tf.constant([1, 2], tf.int64), 0.2).numpy()

@@ -183,6 +183,26 @@ def test_each_method_gets_the_streams_it_should(tmp_path, monkeypatch, method, f
     assert support.shape == (2, 5, 1, 28, 28, 1) and query.shape == (2, 5, 5, 28, 28, 1)
 
 
+def test_labeled_query_shifts_touch_only_training_queries_and_resume_exactly(tmp_path):
+    db = util.database()
+    plain = Trainer(config(tmp_path, name="plain"), db)
+    shifted = Trainer(config(tmp_path, "--labeled_query_augmentation", name="shifted"), db)
+    (s1, q1), (s2, q2) = (next(iter(t._train_batches(0))) for t in (plain, shifted))
+    np.testing.assert_array_equal(s1, s2)
+    assert not np.allclose(q1, q2)
+    # Meta-batch 3 is the same whether the stream starts at 0 or resumes at 3.
+    from_start = list(shifted._train_batches(0).take(4))[3]
+    resumed = next(iter(shifted._train_batches(3)))
+    for a, b in zip(from_start, resumed):
+        np.testing.assert_array_equal(a, b)
+    for split in ("val", "test"):
+        for ours, theirs in zip(plain.eval_tasks(split), shifted.eval_tasks(split)):
+            for a, b in zip(ours, theirs):
+                np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="--labeled_query_augmentation"):
+        config(tmp_path, "--method=lasium", "--label_fraction=0", "--labeled_query_augmentation")
+
+
 def test_mini_imagenet_end_to_end_at_84x84(tmp_path):
     """SS-GAN (the plain GAN with hooks; its step at 84x84: test_gan.py), generated and
     labeled tasks, MAML and test, all at 84x84x3."""
