@@ -44,6 +44,8 @@ def test_table(runs):
     lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     for path, r in runs:
         labels = f"{r['label_scheme']} {100 * r['label_fraction']:g}%"
+        if r["config"].get("labeled_query_augmentation"):
+            labels += ", query shifts"
         gan = sampler_name(r["config"]) if r["method"] in GENERATED_METHODS else "-"
         # Runs made before the trainer recorded its peak memory have none.
         memory = f"{r['peak_memory_mb'] / 1024:.1f} GB" if "peak_memory_mb" in r else "-"

@@ -25,6 +25,13 @@ def test_tables_come_from_the_json(tmp_path):
     assert "| 2.0 min | - |" in text  # no peak memory recorded
 
 
+def test_labeled_tasks_with_shifted_queries_say_so(tmp_path):
+    path = tmp_path / "r.json"
+    config = {"num_val_tasks": 10, "labeled_query_augmentation": True}
+    path.write_text(json.dumps(results(method="labeled_only", config=config)))
+    assert "| labeled_only | classes 10%, query shifts | - |" in report.report([str(path)])
+
+
 def test_peak_memory_in_gigabytes(tmp_path):
     path = tmp_path / "r.json"
     path.write_text(json.dumps(results(peak_memory_mb=3677.8)))
