@@ -18,5 +18,10 @@ if [ ! -f "$stamp" ]; then
 fi
 export PATH="$VENV/bin:$PATH"
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1}
-# The command that reproduces this run (the script and the user's own flags), for results.
-export SSML_RUN_COMMAND="bash run_scripts/$(basename "$0")$( (( $# )) && printf ' %q' "$@")"
+# The command that reproduces this run (the script and the user's own flags), for results;
+# sourced from anything but a run script, the program records its own command line.
+if [[ "$(basename "$0")" == *.sh ]]; then
+  export SSML_RUN_COMMAND="bash run_scripts/$(basename "$0")$( (( $# )) && printf ' %q' "$@")"
+else
+  unset SSML_RUN_COMMAND
+fi
