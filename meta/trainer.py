@@ -32,7 +32,7 @@ from meta.gan_training import GANConfig, train_or_load_gan
 from meta.maml import MAML, InnerLoop
 from models.classifier import CONFIGS, ConvNet
 from tasks import label_budget
-from tasks.augmentation import shift_queries
+from tasks.augmentation import with_shifted_queries
 from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
 from tasks.lasium import GeneratedTasks, LasiumConfig, generated_stream
 from tasks.mixing import MixConfig, mixed_stream, task_weights
@@ -201,14 +201,10 @@ class Trainer:
         def labeled(size, start):
             tasks = task_stream(self.train_sampler, labeled_seed, start=start * size)
             batches = meta_batches(tasks, size)
-            if not c.labeled_query_augmentation:
-                return batches
-            # Meta-batch i's shifts are keyed by (seed, i), like its tasks, so a resumed
-            # run shifts exactly as an uninterrupted one.
-            shift_seed = tf.constant(derive_seed(c.seed, "labeled_query_shifts"), tf.int64)
-            numbered = tf.data.Dataset.zip((tf.data.Dataset.counter(start), batches))
-            return numbered.map(lambda i, batch: (
-                batch[0], shift_queries(batch[1], tf.stack([shift_seed, i]))))
+            if c.labeled_query_augmentation:
+                shift_seed = derive_seed(c.seed, "labeled_query_shifts")
+                batches = with_shifted_queries(batches, shift_seed, start)
+            return batches
 
         def generated(size, start):
             return generated_stream(self.generated, generated_seed, size, start)

@@ -25,3 +25,12 @@ def shift_queries(query, seed):
     image_shape = query.shape[-3:]
     shifted = random_shift(tf.reshape(query, [-1, *image_shape]), seed)
     return tf.reshape(shifted, tf.shape(query))
+
+
+def with_shifted_queries(batches: tf.data.Dataset, seed: int, start: int = 0):
+    """A stream of (support, query) meta-batches, numbered from `start`, with meta-batch
+    i's queries shifted by the stateless seed (seed, i): a resumed stream shifts exactly
+    as an uninterrupted one."""
+    seed = tf.constant(seed, tf.int64)
+    numbered = tf.data.Dataset.zip((tf.data.Dataset.counter(start), batches))
+    return numbered.map(lambda i, batch: (batch[0], shift_queries(batch[1], tf.stack([seed, i]))))
