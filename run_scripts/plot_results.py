@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import math
+import textwrap
 
 from absl import app, flags
 
@@ -43,18 +44,31 @@ def load(paths):
     return runs
 
 
+SHIFTS = (("labeled_query_augmentation", "labeled"), ("query_augmentation", "generated"))
+
+
 def line_key(r):
     """The line a run belongs to: its method and, for methods that mix task streams, how
-    they were mixed (a run's JSON from before --mix existed gives just the method)."""
+    they were mixed (a run's JSON from before --mix existed gives just the method), and
+    which training queries were shifted: shifted runs never pool with unshifted ones."""
     c = r.get("config", {})
-    if r["method"] not in MIXING_METHODS or "mix" not in c:
-        return r["method"]
-    return f"{r['method']}|{mix_name(c)}"
+    key = r["method"]
+    if key in MIXING_METHODS and "mix" in c:
+        key += f"|{mix_name(c)}"
+    shifted = [name for flag, name in SHIFTS if c.get(flag)]
+    return key + (f"|shifted {' and '.join(shifted)} queries" if shifted else "")
+
+
+def baseline_key(r):
+    """Labeled-only MAML as this run's labeled tasks were: with or without shifts."""
+    return line_key(dict(method="labeled_only", config=dict(
+        labeled_query_augmentation=r.get("config", {}).get("labeled_query_augmentation"))))
 
 
 def line_name(key):
-    method, _, mix = key.partition("|")
-    return f"{NAMES.get(method, method)} ({mix})" if mix else NAMES.get(method, method)
+    method, *settings = key.split("|")
+    name = NAMES.get(method, method)
+    return f"{name} ({', '.join(settings)})" if settings else name
 
 
 def cells(runs):
@@ -89,7 +103,7 @@ def rows(runs):
                    seeds=len(group), accuracy=accuracy, ci95=ci,
                    per_seed=" ".join(f"{a:.2f}" for a, _ in by_seed.values()),
                    iterations=sorted({r["iterations"] for r in group}),
-                   by_seed=by_seed, key=key)
+                   by_seed=by_seed, key=key, baseline=baseline_key(group[0]))
 
 
 def markdown(table):
@@ -128,7 +142,8 @@ def gains(line, baseline):
 
 def plot(table, path):
     """Per scheme: accuracy against label fraction, and below it each method's gain over
-    labeled-only MAML (the question SSML must answer: do generated tasks add anything?)."""
+    labeled-only MAML (the question SSML must answer: do generated tasks add anything?),
+    with the labeled queries shifted as that method's were."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
@@ -147,11 +162,12 @@ def plot(table, path):
                 top.axhline(y[0], color="gray", linestyle=":", label=line_name(key))
                 top.axhspan(y[0] - ci[0], y[0] + ci[0], color="gray", alpha=0.15)
                 continue
-            drawn, = top.plot(x, y, marker + "-", label=line_name(key))
+            drawn, = top.plot(x, y, marker + "-", label=textwrap.fill(line_name(key), 40))
             top.fill_between(x, [a - c for a, c in zip(y, ci)], [a + c for a, c in zip(y, ci)],
                              color=drawn.get_color(), alpha=0.2)
-            if key != "labeled_only" and "labeled_only" in lines:
-                x, y, ci = gains(line, lines["labeled_only"])
+            baseline = line[0]["baseline"]
+            if key != baseline and baseline in lines:
+                x, y, ci = gains(line, lines[baseline])
                 bottom.errorbar(x, y, yerr=ci, fmt=marker + "-", color=drawn.get_color(),
                                 capsize=3)
         bottom.axhline(0, color="black", linewidth=0.8)  # labeled-only itself

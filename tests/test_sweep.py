@@ -122,6 +122,25 @@ def test_plot_results_table_and_plot(tmp_path):
         "scheme,fraction,method,seeds,accuracy,ci95,per_seed"
 
 
+def test_shifted_runs_are_their_own_lines_against_shifted_labeled_only(tmp_path):
+    both = dict(mix="batch", labeled_share=0.5, labeled_share_start=0.0, mix_block=1,
+                query_augmentation=True, labeled_query_augmentation=True)
+    paths = [write(tmp_path, "l", method="labeled_only", test_accuracy=0.70),
+             write(tmp_path, "ls", method="labeled_only", test_accuracy=0.80,
+                   config=dict(labeled_query_augmentation=True)),
+             write(tmp_path, "ss", method="ssml", test_accuracy=0.83, config=both)]
+    table = list(plot_results.rows(plot_results.load(paths)))
+    text = plot_results.markdown(table)
+    assert "| classes | 10% | labeled-only MAML | 1 | 70.00% ± 1.23 |" in text
+    assert "| labeled-only MAML (shifted labeled queries) | 1 | 80.00% ± 1.23 |" in text
+    assert "| SSML (batch 0.5, shifted labeled and generated queries) | 1 | 83.00% ± 1.23 |" \
+        in text
+    [ssml] = [r for r in table if r["key"].startswith("ssml")]
+    baseline = [r for r in table if r["key"] == ssml["baseline"]]
+    assert plot_results.gains([ssml], baseline)[1] == pytest.approx([3.0])  # 83 - 80, not 83 - 70
+    plot_results.plot(table, str(tmp_path / "p.png"))
+
+
 def test_plot_results_refuses_json_without_provenance(tmp_path):
     r = results()
     del r["command"]
