@@ -146,6 +146,7 @@ def plot(table, path):
     with the labeled queries shifted as that method's were."""
     import matplotlib
     matplotlib.use("Agg")
+    import matplotlib.ticker
     from matplotlib import pyplot as plt
 
     schemes = sorted({r["scheme"] for r in table})
@@ -172,6 +173,10 @@ def plot(table, path):
                                 capsize=3)
         bottom.axhline(0, color="black", linewidth=0.8)  # labeled-only itself
         top.set_xscale("log")
+        # Ticks at the measured fractions, as percentages: log-axis minor labels collide.
+        fractions = sorted({r["fraction"] for r in table if r["scheme"] == scheme} - {0})
+        bottom.set_xticks(fractions, [f"{100 * f:g}%" for f in fractions])
+        bottom.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         top.set_title(f"label scheme: {scheme}")
         bottom.set_xlabel("label fraction")
         for ax in (top, bottom):
