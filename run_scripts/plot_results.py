@@ -106,10 +106,15 @@ def rows(runs):
                    by_seed=by_seed, key=key, baseline=baseline_key(group[0]))
 
 
+def percent(fraction):
+    """A label fraction as the table and the plot's ticks both write it: 0.005 -> '0.5%'."""
+    return f"{100 * fraction:g}%"
+
+
 def markdown(table):
     lines = ["| scheme | labels | method | seeds | test accuracy (95% CI) | per seed | iterations |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    lines += [f"| {r['scheme']} | {100 * r['fraction']:g}% | {r['method']} | {r['seeds']} | "
+    lines += [f"| {r['scheme']} | {percent(r['fraction'])} | {r['method']} | {r['seeds']} | "
               f"{r['accuracy']:.2f}% ± {r['ci95']:.2f} | {r['per_seed']} | "
               f"{'/'.join(map(str, r['iterations']))} |" for r in table]
     return "\n".join(lines) + "\n"
@@ -146,8 +151,8 @@ def plot(table, path):
     with the labeled queries shifted as that method's were."""
     import matplotlib
     matplotlib.use("Agg")
-    import matplotlib.ticker
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     schemes = sorted({r["scheme"] for r in table})
     fig, axes = plt.subplots(2, len(schemes), figsize=(5 * len(schemes), 7), squeeze=False,
@@ -175,8 +180,8 @@ def plot(table, path):
         top.set_xscale("log")
         # Ticks at the measured fractions, as percentages: log-axis minor labels collide.
         fractions = sorted({r["fraction"] for r in table if r["scheme"] == scheme} - {0})
-        bottom.set_xticks(fractions, [f"{100 * f:g}%" for f in fractions])
-        bottom.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        bottom.set_xticks(fractions, [percent(f) for f in fractions])
+        bottom.xaxis.set_minor_formatter(NullFormatter())
         top.set_title(f"label scheme: {scheme}")
         bottom.set_xlabel("label fraction")
         for ax in (top, bottom):
