@@ -323,6 +323,14 @@ def default_output_dir(v) -> str:
         method += "-" + mix_name(v).replace(" ", "")
     if v["method"] in GENERATED_METHODS:
         method += f"_gan{v['gan_epochs']}"
+    # Flags a user commonly flips get their own folder, rather than a resume refused for
+    # a config that does not match.
+    if v["meta_batch"] != 4:
+        method += f"_mb{v['meta_batch']}"
+    shifted = (v["query_augmentation"] and v["method"] in GENERATED_METHODS,
+               v["labeled_query_augmentation"] and v["label_fraction"] > 0)
+    method += {(True, True): "_allshifts", (True, False): "_qshifts",
+               (False, True): "_lqshifts"}.get(shifted, "")
     fraction = f"{v['label_scheme']}{v['label_fraction']:g}"
     return (f"runs/{v['dataset']}_{method}_{v['n_way']}w{v['k_shot']}s_"
             f"{fraction}_seed{v['seed']}")

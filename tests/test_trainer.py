@@ -106,6 +106,17 @@ def test_output_dir_of_another_run_is_refused(tmp_path):
         Trainer(config(tmp_path, "--iterations=2", "--inner_lr=0.1"), util.database()).train()
 
 
+def test_default_output_dirs_tell_the_main_job_from_its_common_overrides():
+    main_job = ("--method=ssml", "--label_fraction=0.01", "--mix=batch", "--meta_batch=8",
+                "--generated_weight=0.25", "--query_augmentation", "--labeled_query_augmentation")
+    variants = [main_job, main_job + ("--meta_batch=4",), main_job + ("--noquery_augmentation",),
+                main_job + ("--nolabeled_query_augmentation",),
+                main_job + ("--noquery_augmentation", "--nolabeled_query_augmentation")]
+    dirs = [config_from_args(*args).output_dir for args in variants]
+    assert len(set(dirs)) == len(dirs), dirs
+    assert dirs[0].endswith("_mb8_allshifts_5w1s_classes0.01_seed0")
+
+
 def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
     script = textwrap.dedent(f"""
         import sys; sys.path.insert(0, {os.path.join(REPO, 'tests')!r})
