@@ -21,6 +21,8 @@ MIXING_METHODS = ("ssml", "ssml_ssg")  # labeled tasks merged with generated one
 # Each LASIUM sampler's flag for how far a class's members lie from their anchor.
 SAMPLER_PARAMETER = {"n": "lasium_sigma", "ro": "lasium_ro_alpha", "oc": "lasium_oc_alpha"}
 
+META_BATCH = 4  # LASIUM's; run folders name any other
+
 # Per (data set, preset): only the values that differ from the flag defaults below.
 PRESETS = {
     ("omniglot", "cpu"): dict(iterations=8000),
@@ -74,7 +76,7 @@ def define_flags(flag_values=FLAGS):
     d.DEFINE_integer("k_shot", 1, "Support images per class.")
     d.DEFINE_integer("train_query", 5, "Query images per class in meta-training tasks.")
     d.DEFINE_integer("eval_query", 15, "Query images per class in validation/test tasks.")
-    d.DEFINE_integer("meta_batch", 4, "Tasks per meta-update.")
+    d.DEFINE_integer("meta_batch", META_BATCH, "Tasks per meta-update.")
     d.DEFINE_integer("iterations", 8000, "Meta-updates.")
     d.DEFINE_float("meta_lr", 1e-3, "Adam learning rate of the meta-update.")
     d.DEFINE_float("inner_lr", 0.4, "Inner SGD learning rate in meta-training.")
@@ -325,7 +327,7 @@ def default_output_dir(v) -> str:
         method += f"_gan{v['gan_epochs']}"
     # Flags a user commonly flips get their own folder, rather than a resume refused for
     # a config that does not match.
-    if v["meta_batch"] != 4:
+    if v["meta_batch"] != META_BATCH:
         method += f"_mb{v['meta_batch']}"
     shifted = (v["query_augmentation"] and v["method"] in GENERATED_METHODS,
                v["labeled_query_augmentation"] and v["label_fraction"] > 0)
