@@ -10,6 +10,8 @@ from absl import flags
 
 from models.classifier import BATCH_NORM_MODES
 from tasks.label_budget import SCHEMES
+from meta.gan_training import PRECISIONS as GAN_PRECISIONS
+from tasks.augmentation import KINDS as SHIFT_KINDS
 from tasks.lasium import SAMPLERS
 from tasks.mixing import STRATEGIES as MIX_STRATEGIES
 
@@ -25,8 +27,11 @@ META_BATCH = 4  # LASIUM's; run folders name any other
 
 # Per (data set, preset): only the values that differ from the flag defaults below.
 PRESETS = {
-    ("omniglot", "cpu"): dict(iterations=8000),
-    ("omniglot", "paper"): dict(iterations=15000, num_val_tasks=200, gan_epochs=500),
+    # LASIUM's anchor rejection on Omniglot (for its 128-dim latents): 246.09375 is 96% of
+    # the mean squared distance of two N(0, I) anchors, 2 * 128.
+    ("omniglot", "cpu"): dict(iterations=8000, lasium_anchor_epsilon=246.09375),
+    ("omniglot", "paper"): dict(iterations=15000, num_val_tasks=200, gan_epochs=500,
+                                lasium_anchor_epsilon=246.09375),
     ("mini_imagenet", "cpu"): dict(iterations=1000, inner_lr=0.05, num_val_tasks=50),
     ("mini_imagenet", "paper"): dict(iterations=15000, inner_lr=0.05, num_val_tasks=200,
                                      gan_epochs=1000),
@@ -102,14 +107,17 @@ def define_flags(flag_values=FLAGS):
     d.DEFINE_bool("xla", False, "Compile the meta-gradient with XLA (jit_compile).")
     d.DEFINE_bool("deterministic", True, "Deterministic TensorFlow ops (exact resume).")
     # Generated (LASIUM) tasks and their GAN.
-    d.DEFINE_enum("lasium", "ro", list(SAMPLERS), "LASIUM sampler: n (noise), ro (toward "
+    d.DEFINE_enum("lasium", "n", list(SAMPLERS), "LASIUM sampler: n (noise), ro (toward "
                   "random vectors), oc (toward other anchors).")
     d.DEFINE_float("lasium_sigma", 0.5, "LASIUM-N: std of the noise added to an anchor.")
     d.DEFINE_float("lasium_ro_alpha", 0.2, "LASIUM-RO: interpolation toward a random vector.")
     d.DEFINE_float("lasium_oc_alpha", 0.6, "LASIUM-OC: interpolation toward another anchor.")
     d.DEFINE_float("lasium_anchor_epsilon", 0.0, "Redraw anchors until all pairwise squared "
                    "distances exceed this (0: off; LASIUM's Omniglot run of LASIUM-N used "
-                   "246.09375, for 128-dim latents).")
+                   "246.09375, for 128-dim latents: the Omniglot presets' value).")
+    d.DEFINE_bool("lasium_anchor_support", True, "The first support image of every generated "
+                  "class is the generator's image of its anchor itself (LASIUM's recipe); "
+                  "the other members are drawn near it by the sampler.")
     d.DEFINE_enum("mix", "batch", list(MIX_STRATEGIES), "ssml: how labeled and generated "
                   "tasks are merged (alternate: whole meta-batches in blocks; batch: both in "
                   "every meta-batch; schedule: the labeled share moves over the run).")
@@ -121,10 +129,14 @@ def define_flags(flag_values=FLAGS):
                    "task's query loss against a labeled task's 1 in the meta-loss, a "
                    "weighted mean (0: the generated tasks are made but ignored).")
     d.DEFINE_bool("labeled_query_augmentation", False, "Randomly shift the query images of "
-                  "labeled training tasks (up to 10% of the image size; never validation "
-                  "or test tasks).")
-    d.DEFINE_bool("query_augmentation", False, "Randomly shift the query images of generated "
-                  "tasks (up to 10% of the image size).")
+                  "labeled training tasks by --query_shift (never validation or test tasks).")
+    d.DEFINE_bool("query_augmentation", True, "Randomly shift the query images of generated "
+                  "tasks by --query_shift (LASIUM's recipe; never their support images).")
+    d.DEFINE_enum("query_shift", "integer", list(SHIFT_KINDS), "How query images are shifted: "
+                  "integer: whole pixels, dx and dy uniform in [-m, m), nearest, background "
+                  "fill (LASIUM's); bilinear: continuous in (-m, m), bilinear, edge fill.")
+    d.DEFINE_float("query_shift_max", 5.0, "m of --query_shift: pixels if >= 1, else a "
+                   "fraction of the image side (LASIUM: 5 pixels of Omniglot's 28).")
     d.DEFINE_enum("gan_data", "all", ["all", "unlabeled"],
                   "The GAN's training images: all training images (labels unused; the usual "
                   "semi-supervised setting, and one cached GAN serves every label budget), or "
@@ -137,6 +149,9 @@ def define_flags(flag_values=FLAGS):
     d.DEFINE_float("gan_diversity_weight", 0.1, "Weight of the mode-seeking diversity term "
                    "(at 1.0 the generator traded realism for diversity: white boxes).")
     d.DEFINE_integer("gan_checkpoint_every", 5, "GAN state and generator snapshot every N epochs.")
+    d.DEFINE_enum("gan_precision", "float32", list(GAN_PRECISIONS), "The GAN networks' compute "
+                  "type: float32, or mixed_bfloat16 (bfloat16 compute, float32 weights and "
+                  "outputs; fast on CPUs with AVX512_BF16 or AMX).")
     # ssml_ssg: the semi-supervised GAN (models/ssgan.py) and its tasks.
     d.DEFINE_enum("ssg_formulation", "salimans", ["salimans", "separate"],
                   "Discriminator: K class logits whose logsumexp is the real/fake logit "
@@ -204,6 +219,7 @@ class Config:
     lasium_ro_alpha: float
     lasium_oc_alpha: float
     lasium_anchor_epsilon: float
+    lasium_anchor_support: bool
     mix: str
     labeled_share: float
     labeled_share_start: float
@@ -211,6 +227,8 @@ class Config:
     generated_weight: float
     labeled_query_augmentation: bool
     query_augmentation: bool
+    query_shift: str
+    query_shift_max: float
     gan_data: str
     gan_dir: str
     gan_epochs: int
@@ -219,6 +237,7 @@ class Config:
     gan_label_noise: float
     gan_diversity_weight: float
     gan_checkpoint_every: int
+    gan_precision: str
     ssg_formulation: str
     ssg_supervised_weight: float
     ssg_class_weight: float
@@ -238,8 +257,9 @@ class Config:
              "--val_every, --log_every, --image_every and --checkpoint_every must be >= 1."),
             (self.num_test_tasks >= 1 and self.num_val_tasks >= 1,
              "--num_val_tasks and --num_test_tasks must be >= 1."),
-            (self.gan_epochs >= 1 and self.gan_batch_size >= 1 and self.gan_checkpoint_every >= 1,
-             "--gan_epochs, --gan_batch_size and --gan_checkpoint_every must be >= 1."),
+            (self.gan_epochs >= 0, "--gan_epochs must be >= 0 (0: the untrained generator)."),
+            (self.gan_batch_size >= 1 and self.gan_checkpoint_every >= 1,
+             "--gan_batch_size and --gan_checkpoint_every must be >= 1."),
             (self.method != "lasium" or self.label_fraction == 0.0,
              "--method=lasium uses no labels: pass --label_fraction=0 (the GAN trains on the "
              "unlabeled pool, all training images at 0)."),
@@ -247,6 +267,7 @@ class Config:
              f"--method={self.method} needs labels: pass --label_fraction > 0."),
             (self.ssg_mix_classes >= 1, "--ssg_mix_classes must be >= 1."),
             (self.generated_weight >= 0, "--generated_weight must be >= 0."),
+            (self.query_shift_max > 0, "--query_shift_max must be > 0."),
             (not self.labeled_query_augmentation
              or (self.method != "lasium" and self.label_fraction > 0),
              "--labeled_query_augmentation shifts labeled training tasks, and this run has "
@@ -303,9 +324,19 @@ def unused_fields(v) -> set:
             return mixing and v.get("mix") == "batch"
         if field.startswith("ssg_"):
             return v["method"] == "ssml_ssg"
+        if field.startswith("query_shift"):
+            return any(shifts(v))
         return True
 
     return {f.name for f in dataclasses.fields(Config) if not read(f.name)}
+
+
+def shifts(v) -> tuple:
+    """Whether the run of config values `v` shifts the query images of (generated, labeled)
+    training tasks."""
+    return (bool(v["query_augmentation"]) and v["method"] in GENERATED_METHODS,
+            bool(v["labeled_query_augmentation"]) and v["label_fraction"] > 0
+            and v["method"] != "lasium")
 
 
 def mix_name(v) -> str:
@@ -324,15 +355,15 @@ def default_output_dir(v) -> str:
     if v["method"] in MIXING_METHODS:
         method += "-" + mix_name(v).replace(" ", "")
     if v["method"] in GENERATED_METHODS:
-        method += f"_gan{v['gan_epochs']}"
+        method += f"_gan{v['gan_epochs']}" + ("bf16" if v["gan_precision"] != "float32" else "")
     # Flags a user commonly flips get their own folder, rather than a resume refused for
     # a config that does not match.
     if v["meta_batch"] != META_BATCH:
         method += f"_mb{v['meta_batch']}"
-    shifted = (v["query_augmentation"] and v["method"] in GENERATED_METHODS,
-               v["labeled_query_augmentation"] and v["label_fraction"] > 0)
     method += {(True, True): "_allshifts", (True, False): "_qshifts",
-               (False, True): "_lqshifts"}.get(shifted, "")
+               (False, True): "_lqshifts"}.get(shifts(v), "")
+    if any(shifts(v)) and (v["query_shift"], v["query_shift_max"]) != ("integer", 5.0):
+        method += f"-{v['query_shift']}{v['query_shift_max']:g}"
     fraction = f"{v['label_scheme']}{v['label_fraction']:g}"
     return (f"runs/{v['dataset']}_{method}_{v['n_way']}w{v['k_shot']}s_"
             f"{fraction}_seed{v['seed']}")

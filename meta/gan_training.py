@@ -50,14 +50,27 @@ class GANConfig:
     supervised_weight: float = 1.0
     class_weight: float = 1.0
     feature_matching: bool = False
+    precision: str = "float32"  # or mixed_bfloat16: the networks' compute type
 
 
 _PLAIN_FIELDS = ("batch_size", "learning_rate", "label_noise", "diversity_weight", "seed")
+PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 def build_gan(dataset: str, config: GANConfig) -> GAN:
+    if config.precision not in PRECISIONS:
+        raise ValueError(f"--gan_precision={config.precision!r} is not one of {PRECISIONS}.")
     arch = ARCHITECTURES[dataset]
     keras.utils.set_random_seed(config.seed)  # the networks' initial weights
+    # The networks take the policy they are built under; their outputs stay float32.
+    keras.mixed_precision.set_global_policy(config.precision)
+    try:
+        return _build_gan(arch, config)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def _build_gan(arch, config: GANConfig) -> GAN:
     common = dict(label_noise=config.label_noise, diversity_weight=config.diversity_weight,
                   seed=config.seed)
     k = config.num_classes
@@ -87,6 +100,8 @@ def cache_dir(gan_dir: str, dataset: str, images: np.ndarray, config: GANConfig,
                 if k not in ("epochs", "checkpoint_every")}
     if not config.num_classes:  # a plain GAN: keys made before the semi-supervised one exist
         settings = {k: v for k, v in settings.items() if k in _PLAIN_FIELDS}
+    if config.precision == "float32":  # keys made before the precision setting existed
+        settings.pop("precision", None)
     key.update(json.dumps({"dataset": dataset, **settings}, sort_keys=True).encode())
     return os.path.join(gan_dir, f"{dataset}-{key.hexdigest()[:12]}")
 
@@ -215,6 +230,9 @@ def train_or_load_gan(dataset: str, images: np.ndarray, config: GANConfig, gan_d
         raise ValueError("A semi-supervised GAN needs labeled images, and only it uses them.")
     directory = cache_dir(gan_dir, dataset, images, config, labeled)
     gan = build_gan(dataset, config)
+    if config.epochs == 0:
+        logging.info("--gan_epochs=0: the untrained generator (its seeded initial weights).")
+        return gan
     if config.epochs in snapshots(directory):
         tf.train.Checkpoint(generator=gan.generator).read(
             _snapshot(directory, config.epochs)).assert_existing_objects_matched()

@@ -32,7 +32,7 @@ from meta.gan_training import GANConfig, train_or_load_gan
 from meta.maml import MAML, InnerLoop
 from models.classifier import CONFIGS, ConvNet
 from tasks import label_budget
-from tasks.augmentation import with_shifted_queries
+from tasks.augmentation import QueryShift, with_shifted_queries
 from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
 from tasks.lasium import GeneratedTasks, LasiumConfig, generated_stream
 from tasks.mixing import MixConfig, mixed_stream, task_weights
@@ -71,7 +71,7 @@ def gan_config(c, num_classes: int = 0) -> GANConfig:
                      checkpoint_every=c.gan_checkpoint_every, seed=derive_seed(c.seed, "gan"),
                      num_classes=num_classes, formulation=c.ssg_formulation,
                      supervised_weight=c.ssg_supervised_weight, class_weight=c.ssg_class_weight,
-                     feature_matching=c.ssg_feature_matching)
+                     feature_matching=c.ssg_feature_matching, precision=c.gan_precision)
 
 
 ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
@@ -111,9 +111,14 @@ def train_or_load_run_gan(c, train, labeled_mask):
 def generated_tasks(c, gan, shape: TaskShape, image_shape) -> GeneratedTasks:
     """The LASIUM tasks that run configuration `c` draws from `gan`."""
     lasium = LasiumConfig(c.lasium, c.lasium_sigma, c.lasium_ro_alpha, c.lasium_oc_alpha,
-                          c.lasium_anchor_epsilon)
+                          c.lasium_anchor_epsilon, c.lasium_anchor_support)
     return GeneratedTasks(gan.generator, gan.latent_dim, shape, image_shape, lasium,
-                          c.query_augmentation, gan.num_classes, c.ssg_mix_classes)
+                          query_shift(c) if c.query_augmentation else None,
+                          gan.num_classes, c.ssg_mix_classes)
+
+
+def query_shift(c) -> QueryShift:
+    return QueryShift(c.query_shift, c.query_shift_max)
 
 
 def mix_config(c) -> MixConfig:
@@ -203,7 +208,7 @@ class Trainer:
             batches = meta_batches(tasks, size)
             if c.labeled_query_augmentation:
                 shift_seed = derive_seed(c.seed, "labeled_query_shifts")
-                batches = with_shifted_queries(batches, shift_seed, start)
+                batches = with_shifted_queries(batches, shift_seed, query_shift(c), start)
             return batches
 
         def generated(size, start):

@@ -20,7 +20,7 @@ def omniglot_generator(latent_dim: int) -> keras.Model:
         layers.Dense(7 * 7 * 128), _lrelu(), layers.Reshape((7, 7, 128)),
         layers.Conv2DTranspose(128, 4, strides=2, padding="same"), _lrelu(),
         layers.Conv2DTranspose(128, 4, strides=2, padding="same"), _lrelu(),
-        layers.Conv2D(1, 7, padding="same", activation="sigmoid"),
+        layers.Conv2D(1, 7, padding="same", activation="sigmoid", dtype="float32"),
     ], name="generator")
 
 
@@ -30,7 +30,7 @@ def omniglot_discriminator(num_outputs: int = 1) -> keras.Model:
         layers.Conv2D(64, 3, strides=2, padding="same"), _lrelu(),
         layers.Conv2D(128, 3, strides=2, padding="same"), _lrelu(),
         layers.Conv2D(128, 3, strides=2, padding="same"), _lrelu(),
-        layers.GlobalMaxPooling2D(), layers.Dense(num_outputs),
+        layers.GlobalMaxPooling2D(), layers.Dense(num_outputs, dtype="float32"),
     ], name="discriminator")
 
 
@@ -43,7 +43,7 @@ def mini_imagenet_generator(latent_dim: int) -> keras.Model:
         keras.Input((latent_dim,)),
         layers.Dense(7 * 7 * 64), _lrelu(), layers.Reshape((7, 7, 64)),
         *blocks,
-        layers.Conv2D(3, 4, padding="same", activation="sigmoid"),
+        layers.Conv2D(3, 4, padding="same", activation="sigmoid", dtype="float32"),
     ], name="generator")
 
 
@@ -53,7 +53,7 @@ def mini_imagenet_discriminator(num_outputs: int = 1) -> keras.Model:
         blocks += [layers.Conv2D(64, 4, strides=2, padding="same", use_bias=False),
                    layers.BatchNormalization(), _lrelu()]
     return keras.Sequential([keras.Input((84, 84, 3)), *blocks,
-                             layers.GlobalMaxPooling2D(), layers.Dense(num_outputs)],
+                             layers.GlobalMaxPooling2D(), layers.Dense(num_outputs, dtype="float32")],
                             name="discriminator")
 
 

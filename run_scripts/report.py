@@ -27,15 +27,25 @@ def load(path):
     return results
 
 
+def shift_name(c):
+    """"integer ±5 px" or "bilinear ±10%": how a run's query images were shifted (runs
+    from before --query_shift existed shifted bilinearly by up to 10%)."""
+    kind, m = c.get("query_shift", "bilinear"), c.get("query_shift_max", 0.1)
+    return f"{kind} ±{m:g} px" if m >= 1 else f"{kind} ±{100 * m:g}%"
+
+
 def sampler_name(c):
-    """"LASIUM-N σ 0.5, anchors ε 246.094, 10 epochs, query shifts" from a run's config."""
+    """"LASIUM-N σ 0.5, anchors ε 246.094, anchor support, 10 epochs, query shifts integer
+    ±5 px" from a run's config."""
     field, symbol = SAMPLER_PARAMETER[c["lasium"]], "σ" if c["lasium"] == "n" else "α"
     epsilon, epochs = c.get("lasium_anchor_epsilon", 0), c.get("gan_epochs")
     parameter = f" {symbol} {c[field]:g}" if field in c else ""
     anchors = f", anchors ε {epsilon:g}" if epsilon else ""
-    shifts = ", query shifts" if c.get("query_augmentation") else ""
+    anchors += ", anchor support" if c.get("lasium_anchor_support") else ""
+    precision = " bfloat16" if c.get("gan_precision", "float32") != "float32" else ""
+    shifts = f", query shifts {shift_name(c)}" if c.get("query_augmentation") else ""
     return (f"LASIUM-{c['lasium'].upper()}{parameter}{anchors}, "
-            f"{epochs} epoch{'s' * (epochs != 1)}{shifts}")
+            f"{epochs}{precision} epoch{'s' * (epochs != 1)}{shifts}")
 
 
 def test_table(runs):
@@ -45,7 +55,7 @@ def test_table(runs):
     for path, r in runs:
         labels = f"{r['label_scheme']} {100 * r['label_fraction']:g}%"
         if r["config"].get("labeled_query_augmentation"):
-            labels += ", query shifts"
+            labels += f", query shifts {shift_name(r['config'])}"
         gan = sampler_name(r["config"]) if r["method"] in GENERATED_METHODS else "-"
         # Runs made before the trainer recorded its peak memory have none.
         memory = f"{r['peak_memory_mb'] / 1024:.1f} GB" if "peak_memory_mb" in r else "-"

@@ -8,7 +8,9 @@ then each class's members are latents near its anchor:
 * ``oc`` (LASIUM-OC): z_n + alpha (z_j - z_n), z_j another anchor of the same task,
   drawn uniformly per member (any N >= 2)
 
-Optionally anchors are redrawn until every pairwise squared distance exceeds `epsilon`.
+Optionally anchors are redrawn until every pairwise squared distance exceeds `epsilon`,
+and member 0 of every class is its anchor itself, so that the first support image of a
+class is the generator's image of the anchor (LASIUM's Omniglot recipe for LASIUM-N).
 All draws are stateless, keyed by a seed, so meta-batch i of a stream is a function of
 (seed, i) alone, like the labeled stream.
 """
@@ -16,7 +18,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from tasks.augmentation import shift_queries
+from tasks.augmentation import QueryShift, shift_queries
 from tasks.labeled import TaskShape
 
 SAMPLERS = ("n", "ro", "oc")
@@ -28,11 +30,12 @@ _MAX_ANCHOR_DRAWS = 10_000
 
 @dataclasses.dataclass(frozen=True)
 class LasiumConfig:
-    sampler: str = "ro"
+    sampler: str = "n"
     sigma: float = 0.5  # LASIUM-N
     ro_alpha: float = 0.2  # LASIUM-RO
     oc_alpha: float = 0.6  # LASIUM-OC
     anchor_epsilon: float = 0.0  # minimum pairwise squared anchor distance (0: no rejection)
+    anchor_support: bool = False  # member 0 of each class is its anchor
 
     def __post_init__(self):
         if self.sampler not in SAMPLERS:
@@ -63,16 +66,18 @@ def sample_latents(seed, n: int, members: int, dim: int, config: LasiumConfig):
     anchor_seed, member_seed, other_seed = tf.unstack(
         tf.random.experimental.stateless_split(seed, 3))
     z = _anchors(anchor_seed, n, dim, config.anchor_epsilon)
-    anchors = tf.tile(z[:, None], [1, members, 1])
+    near = members - 1 if config.anchor_support else members
+    anchors = tf.tile(z[:, None], [1, near, 1])
     if config.sampler == "n":
-        return z, anchors + config.sigma * tf.random.stateless_normal([n, members, dim], member_seed)
-    if config.sampler == "ro":
-        targets = tf.random.stateless_normal([n, members, dim], member_seed)
-        return z, anchors + config.ro_alpha * (targets - anchors)
-    # oc: an offset in 1..n-1 picks another anchor, never the class's own.
-    offsets = tf.random.stateless_uniform([n, members], other_seed, 1, n, dtype=tf.int32)
-    others = tf.gather(z, (tf.range(n)[:, None] + offsets) % n)
-    return z, anchors + config.oc_alpha * (others - anchors)
+        nearby = anchors + config.sigma * tf.random.stateless_normal([n, near, dim], member_seed)
+    elif config.sampler == "ro":
+        targets = tf.random.stateless_normal([n, near, dim], member_seed)
+        nearby = anchors + config.ro_alpha * (targets - anchors)
+    else:  # oc: an offset in 1..n-1 picks another anchor, never the class's own.
+        offsets = tf.random.stateless_uniform([n, near], other_seed, 1, n, dtype=tf.int32)
+        others = tf.gather(z, (tf.range(n)[:, None] + offsets) % n)
+        nearby = anchors + config.oc_alpha * (others - anchors)
+    return z, tf.concat([z[:, None], nearby], 1) if config.anchor_support else nearby
 
 
 def class_mixtures(seed, n: int, num_classes: int, parts: int):
@@ -96,13 +101,13 @@ class GeneratedTasks:
     all its members, while the latents vary around the class's anchor as usual."""
 
     def __init__(self, generator, latent_dim: int, shape: TaskShape, image_shape,
-                 config: LasiumConfig, query_augmentation: bool = False,
+                 config: LasiumConfig, query_shift: QueryShift = None,
                  num_classes: int = 0, mix_classes: int = 1):
         if shape.n_way < 2 and config.sampler == "oc":
             raise ValueError("LASIUM-OC needs --n_way >= 2 (members move toward other anchors).")
         self.generator, self.latent_dim = generator, latent_dim
         self.shape, self.image_shape, self.config = shape, tuple(image_shape), config
-        self.query_augmentation = query_augmentation
+        self.query_shift = query_shift  # None: query images as generated
         self.num_classes, self.mix_classes = num_classes, mix_classes
         if num_classes and num_classes < shape.n_way:
             raise ValueError(f"Class-conditional tasks need at least --n_way={shape.n_way} "
@@ -127,8 +132,9 @@ class GeneratedTasks:
             images = tf.image.resize(images, self.image_shape[:2], antialias=True)
         images = tf.reshape(images, [size, n, m, *self.image_shape])
         support, query = images[:, :, :self.shape.k_shot], images[:, :, self.shape.k_shot:]
-        if self.query_augmentation:
-            query = shift_queries(query, tf.random.experimental.stateless_fold_in(seed, -1))
+        if self.query_shift:
+            query = shift_queries(query, tf.random.experimental.stateless_fold_in(seed, -1),
+                                  self.query_shift)
         return support, query
 
 

@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 
 from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
-from tasks.lasium import GeneratedTasks, LasiumConfig, generated_stream, sample_latents
+from tasks.augmentation import QueryShift
+from tasks.lasium import SAMPLERS, GeneratedTasks, LasiumConfig, generated_stream, sample_latents
 
 DIM = 64
 
@@ -121,28 +122,40 @@ def test_bad_sampler_is_refused():
         LasiumConfig("xy")
 
 
-@pytest.mark.parametrize("channels", [1, 3])
-def test_random_shift_moves_each_image_and_keeps_shape(channels):
-    from tasks.augmentation import random_shift
-    images = np.zeros((6, 20, 20, channels), np.float32)
-    images[:, 8:12, 8:12] = 1.0
-    shifted = random_shift(tf.constant(images), tf.constant([1, 2], tf.int64), 0.2).numpy()
-    assert shifted.shape == images.shape
-    centers = [np.argwhere(x[..., 0] > 0.5).mean(0) for x in shifted]
-    assert all(np.abs(c - 9.5).max() <= 4.01 for c in centers)  # at most 20% of 20 px
-    assert len({tuple(np.round(c, 1)) for c in centers}) > 1  # each image its own shift
+@pytest.mark.parametrize("sampler", SAMPLERS)
+@pytest.mark.parametrize("k_shot", [1, 2])
+def test_anchor_support_makes_the_first_support_image_the_anchors_own(sampler, k_shot):
+    shape, size, seed = TaskShape(4, k_shot, 3), 3, tf.constant([5, 6], tf.int64)
+    config = LasiumConfig(sampler, anchor_support=True)
+    tasks = GeneratedTasks(constant_generator(DIM, (28, 28, 1)), DIM, shape, (28, 28, 1), config)
+    support, query = (x.numpy()[..., 0, 0, 0] for x in tasks.meta_batch(seed, size))
+    for t, task_seed in enumerate(tf.random.experimental.stateless_split(seed, size)):
+        anchors, members = sample_latents(task_seed, 4, shape.per_class, DIM, config)
+        np.testing.assert_array_equal(members[:, 0], anchors)  # member 0: the anchor itself
+        assert np.abs(members[:, 1:] - anchors[:, None]).min() > 0  # the others near it
+        np.testing.assert_allclose(support[t, :, 0], tf.sigmoid(anchors[:, 0]), rtol=1e-6)
+        assert not np.allclose(query[t], support[t, :, :1])
+    # Without it every member is drawn near the anchor, none is the anchor.
+    anchors, members = sample_latents(seed, 4, 3, DIM, LasiumConfig(sampler))
+    assert np.abs(members - anchors[:, None]).min() > 0
 
 
-def test_query_augmentation_changes_only_the_query():
+def test_query_shift_changes_only_the_query_and_resumes_exactly():
     shape = TaskShape(3, 1, 2)
     def generator(z, training=False):  # a centred square whose brightness follows z
         square = np.zeros((1, 28, 28, 1), np.float32)
         square[:, 10:18, 10:18] = 1.0
         return tf.sigmoid(z[:, :1, None, None]) * square
     plain = GeneratedTasks(generator, DIM, shape, (28, 28, 1), LasiumConfig("n"))
-    augmented = GeneratedTasks(generator, DIM, shape, (28, 28, 1), LasiumConfig("n"),
-                               query_augmentation=True)
+    shifted = GeneratedTasks(generator, DIM, shape, (28, 28, 1), LasiumConfig("n"),
+                             query_shift=QueryShift("integer", 5))
     seed = tf.constant([5, 6], tf.int64)
-    (s1, q1), (s2, q2) = plain.meta_batch(seed, 2), augmented.meta_batch(seed, 2)
+    (s1, q1), (s2, q2) = plain.meta_batch(seed, 2), shifted.meta_batch(seed, 2)
     np.testing.assert_array_equal(s1, s2)
     assert q1.shape == q2.shape and not np.allclose(q1, q2)
+    # Whole-pixel moves with background fill keep ink or lose it at the border, never add it.
+    assert np.all(q2.numpy().sum((-3, -2, -1)) <= q1.numpy().sum((-3, -2, -1)) + 1e-4)
+    from_start = list(generated_stream(shifted, seed=3, meta_batch=2).take(3))[2]
+    resumed = next(iter(generated_stream(shifted, seed=3, meta_batch=2, start=2)))
+    for a, b in zip(from_start, resumed):
+        np.testing.assert_array_equal(a, b)

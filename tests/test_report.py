@@ -29,7 +29,7 @@ def test_labeled_tasks_with_shifted_queries_say_so(tmp_path):
     path = tmp_path / "r.json"
     config = {"num_val_tasks": 10, "labeled_query_augmentation": True}
     path.write_text(json.dumps(results(method="labeled_only", config=config)))
-    assert "| labeled_only | classes 10%, query shifts | - |" in report.report([str(path)])
+    assert "| labeled_only | classes 10%, query shifts bilinear ±10% | - |" in report.report([str(path)])
 
 
 def test_peak_memory_in_gigabytes(tmp_path):
@@ -45,7 +45,29 @@ def test_generated_runs_name_their_sampler(tmp_path):
     path.write_text(json.dumps(results(method="lasium", config=config)))
     assert "| LASIUM-N σ 1, anchors ε 246.094, 10 epochs |" in report.report([str(path)])
     path.write_text(json.dumps(results(method="lasium", config={**config, "query_augmentation": True})))
-    assert "| LASIUM-N σ 1, anchors ε 246.094, 10 epochs, query shifts |" in report.report([str(path)])
+    assert "| LASIUM-N σ 1, anchors ε 246.094, 10 epochs, query shifts bilinear ±10% |" in report.report([str(path)])
+
+
+def test_lasiums_recipe_is_named_with_its_shift(tmp_path):
+    path = tmp_path / "r.json"
+    config = {"num_val_tasks": 10, "lasium": "n", "gan_epochs": 10, "lasium_sigma": 0.5,
+              "lasium_anchor_epsilon": 246.09375, "lasium_anchor_support": True,
+              "query_augmentation": True, "query_shift": "integer", "query_shift_max": 5.0}
+    path.write_text(json.dumps(results(method="lasium", config=config)))
+    assert ("| LASIUM-N σ 0.5, anchors ε 246.094, anchor support, 10 epochs, query shifts "
+            "integer ±5 px |") in report.report([str(path)])
+
+
+def test_gan_epoch_curve_sets_each_run_beside_the_original():
+    from run_scripts import gan_epoch_curve
+    config = {"lasium": "n", "lasium_sigma": 0.5}
+    runs = [results(method="lasium", iterations=iterations, test_accuracy=accuracy,
+                    config={**config, "gan_epochs": epochs})
+            for epochs, iterations, accuracy in ((10, 1000, 0.7), (10, 2500, 0.72), (25, 1000, 0.75))]
+    text = gan_epoch_curve.table(runs)
+    assert "| GAN epochs | original LASIUM-N (1000 it.) | here, 1000 it. | here, 2500 it. |" in text
+    assert "| 10 | 67.50% | 70.00% ± 1.23 | 72.00% ± 1.23 | +2.50 |" in text
+    assert "| 25 | - | 75.00% ± 1.23 | - | - |" in text  # the original has no 25
 
 
 def test_json_without_provenance_is_refused(tmp_path):

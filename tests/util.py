@@ -28,5 +28,5 @@ def database(train=(20, 10), val=(6, 20), test=(6, 20), shape=(28, 28, 1)):
 
 class FakeGAN:
     """Stands in for a trained GAN where a test needs the task streams, not the images."""
-    latent_dim, num_classes = 8, 0
+    latent_dim, num_classes = 128, 0  # Omniglot's, which its anchor epsilon is for
     generator = staticmethod(lambda z, training=False: tf.zeros([tf.shape(z)[0], 28, 28, 1]))

@@ -1,0 +1,98 @@
+"""LASIUM alone against its GAN's training epochs, beside the original LASIUM's curve.
+
+    python -m run_scripts.gan_epoch_curve results/omniglot/lasium_curve/*.json \\
+        --readme=results/README.md --plot=results/omniglot/lasium_gan_epoch_curve.png
+
+One row per GAN epoch count, one column per number of meta-iterations measured, each
+cell the test accuracy (95% CI over the test tasks) of one run, and the original's
+accuracy at that epoch count. A row's "gap" is ours minus the original's at the
+original's meta-iterations (1,000), where both exist.
+"""
+import collections
+
+from absl import app, flags
+
+from meta.evaluation import define_readme_flags, replace_block, write_figure_atomic
+from run_scripts.report import load, sampler_name
+
+FLAGS = flags.FLAGS
+
+# The original LASIUM repository's own measurements of LASIUM-N (Omniglot 5-way 1-shot,
+# 1,000 test tasks, about 1,000 meta-iterations) against the GAN's training epochs: the
+# reference this project is held to (quoted from issue 26, not measured here).
+ORIGINAL = {0: 51.95, 10: 67.50, 20: 71.26, 30: 77.34, 40: 77.67, 50: 77.35, 100: 78.14,
+            150: 79.99, 200: 78.21, 300: 77.94, 400: 80.51, 500: 76.49}
+ORIGINAL_ITERATIONS = 1000
+
+
+def table(runs):
+    """Markdown rows: GAN epochs x meta-iterations, with the original's column."""
+    cells = collections.defaultdict(dict)
+    for r in runs:
+        cells[r["config"]["gan_epochs"]][r["iterations"]] = r
+    iterations = sorted({r["iterations"] for r in runs})
+    header = (["GAN epochs", f"original LASIUM-N ({ORIGINAL_ITERATIONS} it.)"]
+              + [f"here, {i} it." for i in iterations] + ["gap at 1000 it."])
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for epochs in sorted(cells):
+        row = cells[epochs]
+        original = ORIGINAL.get(epochs)
+        ours = [f"{100 * row[i]['test_accuracy']:.2f}% ± {100 * row[i]['test_ci95']:.2f}"
+                if i in row else "-" for i in iterations]
+        gap = (f"{100 * row[ORIGINAL_ITERATIONS]['test_accuracy'] - original:+.2f}"
+               if original is not None and ORIGINAL_ITERATIONS in row else "-")
+        lines.append(f"| {epochs} | {f'{original:.2f}%' if original else '-'} | "
+                     + " | ".join(ours) + f" | {gap} |")
+    samplers = sorted({sampler_name({**r["config"], "gan_epochs": "E"}) for r in runs})
+    lines += ["", "Runs: " + "; ".join(samplers) + ", seed(s) "
+              + ", ".join(sorted({str(r["seed"]) for r in runs})) + "; commands: "
+              + "; ".join(sorted({f"`{r['command']}` (commit {r['git_commit'][:10]})"
+                                  for r in runs}))]
+    return "\n".join(lines)
+
+
+def plot(runs, output):
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    epochs = sorted(ORIGINAL)
+    ax.plot(epochs, [ORIGINAL[e] for e in epochs], "k--o", ms=4,
+            label=f"original LASIUM-N ({ORIGINAL_ITERATIONS} it.)")
+    by_iterations = collections.defaultdict(list)
+    for r in runs:
+        by_iterations[r["iterations"]].append(r)
+    for iterations, group in sorted(by_iterations.items()):
+        group.sort(key=lambda r: r["config"]["gan_epochs"])
+        ax.errorbar([r["config"]["gan_epochs"] for r in group],
+                    [100 * r["test_accuracy"] for r in group],
+                    [100 * r["test_ci95"] for r in group], fmt="-o", capsize=3,
+                    label=f"this project, {iterations} it.")
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlabel("GAN training epochs")
+    ax.set_ylabel("Omniglot 5-way 1-shot test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    write_figure_atomic(output, fig)
+
+
+def main(argv):
+    runs = [load(p) for p in argv[1:]]
+    if not runs:
+        raise app.UsageError("Give the results JSONs of LASIUM runs.")
+    if any(r["method"] != "lasium" for r in runs):
+        raise app.UsageError("The curve is of LASIUM alone: give only --method=lasium runs.")
+    text = table(runs)
+    print(text)
+    if FLAGS.plot:
+        plot(runs, FLAGS.plot)
+    if FLAGS.readme:
+        replace_block(FLAGS.readme, FLAGS.block, text)
+
+
+if __name__ == "__main__":
+    define_readme_flags("gan_epoch_curve")
+    flags.DEFINE_string("plot", None, "Also draw the curve to this PNG.")
+    app.run(main)
