@@ -9,18 +9,27 @@ from typing import Callable
 from tensorflow import keras
 from tensorflow.keras import layers
 
+from models import fast_layers
+
+# The Omniglot generator's last convolution is models/fast_layers.py's Conv2D: Keras's
+# variables and function, several times faster on CPU, which makes the GAN's training step
+# about 1.4x faster. (Mini-ImageNet's last layer gains 2x too, but is too small a part of
+# its step to show.) False builds Keras's own layer, which benchmarks compare against.
+FAST_LAYERS = True
+
 
 def _lrelu():
     return layers.LeakyReLU(0.2)
 
 
 def omniglot_generator(latent_dim: int) -> keras.Model:
+    conv2d = fast_layers.Conv2D if FAST_LAYERS else layers.Conv2D
     return keras.Sequential([
         keras.Input((latent_dim,)),
         layers.Dense(7 * 7 * 128), _lrelu(), layers.Reshape((7, 7, 128)),
         layers.Conv2DTranspose(128, 4, strides=2, padding="same"), _lrelu(),
         layers.Conv2DTranspose(128, 4, strides=2, padding="same"), _lrelu(),
-        layers.Conv2D(1, 7, padding="same", activation="sigmoid", dtype="float32"),
+        conv2d(1, 7, padding="same", activation="sigmoid", dtype="float32"),
     ], name="generator")
 
 

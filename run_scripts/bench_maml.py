@@ -10,8 +10,15 @@ because absolute times on shared machines are noisy. The task pipelines are time
 same way, alone: the labeled one (random images of the data set's size) and the
 generated one (an untrained generator of the data set's GAN, LASIUM-RO latents; its
 speed does not depend on training), to show whether the MAML step could wait for data.
-Last, one GAN training step on a batch of random images.
+Last, one GAN training step on a batch of random images, in three variants measured in
+alternating blocks of the same run: the generator built with Keras's own layers (the
+baseline), with the fast layers of models/fast_layers.py (the same function; what training
+uses), and with the fast layers under mixed_bfloat16 (slightly different numerics). The
+ratios baseline / variant are reported; `gan_step_ms` is the variant that `--gan_precision`
+trains with. (Mini-ImageNet's generator has no fast layer: its baseline and fast variants
+are the same network.)
 """
+import dataclasses
 import json
 import statistics
 import sys
@@ -26,6 +33,7 @@ from meta.evaluation import git_commit, write_json_atomic
 from meta.gan_training import build_gan
 from meta.trainer import gan_config
 from meta.maml import MAML, InnerLoop
+from models import gan_networks
 from models.classifier import CONFIGS, ConvNet
 from models.gan_networks import ARCHITECTURES
 from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
@@ -46,6 +54,38 @@ def median_ms(run_block, repeats, steps):
         run_block(steps)
         times.append(1000 * (time.perf_counter() - start) / steps)
     return statistics.median(times), times
+
+
+def alternating_median_ms(run_blocks: dict, repeats, steps):
+    """median_ms for several variants, their timed blocks taking turns, so that a noisy
+    neighbour slows all of them alike."""
+    for run_block in run_blocks.values():
+        run_block(2)  # warm-up
+    times = {name: [] for name in run_blocks}
+    for _ in range(repeats):
+        for name, run_block in run_blocks.items():
+            start = time.perf_counter()
+            run_block(steps)
+            times[name].append(1000 * (time.perf_counter() - start) / steps)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def gan_step_block(dataset, config, real, fast_layers=True):
+    """A function that runs n steps of a fresh GAN's training, its generator built with the
+    fast layers or with Keras's own."""
+    gan_networks.FAST_LAYERS = fast_layers
+    try:
+        gan = build_gan(dataset, config)
+    finally:
+        gan_networks.FAST_LAYERS = True
+    step = tf.function(gan.train_step)
+
+    def block(n):
+        for _ in range(n):
+            out = step(real)
+        float(out["d_loss"])  # wait for the last step
+
+    return block
 
 
 def synthetic_sampler(c, shape):
@@ -96,19 +136,22 @@ def main(_):
         logging.info("%s pipeline: median %.1f ms per meta-batch", name, ms)
     results["maml_tasks_per_second"] = 1000 * c.meta_batch / results["second_order_ms"]
 
-    gan = build_gan(c.dataset, gan_config(c))
-    gan_step = tf.function(gan.train_step)
+    config = gan_config(c)
+    float32, bf16 = (dataclasses.replace(config, precision=p)
+                     for p in ("float32", "mixed_bfloat16"))
     real = tf.random.uniform([c.gan_batch_size, *shape])
-
-    def gan_block(n):
-        for _ in range(n):
-            out = gan_step(real)
-        float(out["d_loss"])
-
-    results["gan_step_ms"], _ = median_ms(gan_block, FLAGS.repeats, max(FLAGS.steps // 4, 1))
+    variants = {"baseline": gan_step_block(c.dataset, float32, real, fast_layers=False),
+                "fast": gan_step_block(c.dataset, float32, real),
+                "fast_bf16": gan_step_block(c.dataset, bf16, real)}
+    gan_ms = alternating_median_ms(variants, FLAGS.repeats, max(FLAGS.steps // 4, 1))
+    for name, ms in gan_ms.items():
+        results[f"gan_step_ms_{name}"] = ms
+        if name != "baseline":
+            results[f"gan_speedup_{name}"] = gan_ms["baseline"] / ms
+    results["gan_step_ms"] = gan_ms["fast" if config.precision == "float32" else "fast_bf16"]
     results["gan_batch_size"] = c.gan_batch_size
-    logging.info("GAN: median %.1f ms per step of %d images", results["gan_step_ms"],
-                 c.gan_batch_size)
+    logging.info("GAN: median ms per step of %d images: %s", c.gan_batch_size,
+                 {name: round(ms, 1) for name, ms in gan_ms.items()})
     results["second_over_first_order"] = results["second_order_ms"] / results["first_order_ms"]
     print(json.dumps(results, indent=2))
     if FLAGS.output:

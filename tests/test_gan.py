@@ -7,6 +7,8 @@ from meta import trainer as trainer_lib
 from meta.config import config_from_args
 from meta.gan_training import GANConfig, build_gan, snapshots, train_or_load_gan, cache_dir
 from models.gan_networks import ARCHITECTURES
+from tasks.labeled import TaskShape
+from tasks.lasium import GeneratedTasks, LasiumConfig
 
 
 @pytest.mark.parametrize("dataset, shape", [("omniglot", (28, 28, 1)),
@@ -129,3 +131,15 @@ def test_discriminator_learns_from_the_fakes_of_the_generator_before_its_update(
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
     assert any(not np.array_equal(a, b) for a, b in zip(generator_weights(gan),
                                                         generator_weights(twin)))
+
+
+def test_mixed_bfloat16_generator_gives_float32_images_and_tasks():
+    gan = build_gan("omniglot", GANConfig(precision="mixed_bfloat16"))
+    assert tf.keras.mixed_precision.global_policy().name == "float32"  # restored after building
+    assert gan.generator.layers[0].compute_dtype == "bfloat16"  # the policy did apply
+    assert gan.generator(tf.zeros([2, gan.latent_dim])).dtype == tf.float32
+    tasks = GeneratedTasks(gan.generator, gan.latent_dim, TaskShape(5, 1, 5), (28, 28, 1),
+                           LasiumConfig("n"))
+    support, query = tasks.meta_batch(tf.constant([0, 1], tf.int64), 2)
+    assert support.dtype == query.dtype == tf.float32
+    assert support.shape == (2, 5, 1, 28, 28, 1) and query.shape == (2, 5, 5, 28, 28, 1)
