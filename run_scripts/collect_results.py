@@ -1,0 +1,51 @@
+"""Copy a run's results.json into results/, without the paths of the machine it ran on.
+
+    python -m run_scripts.collect_results RUN_DIR/results.json results/omniglot/x.json \\
+        --root=FOLDER_THE_RUNS_WERE_KEPT_IN
+
+Every occurrence of --root in the results (command, output_dir, gan_dir, checkpoint) is
+written as $EXP, so a command still reads as the one that ran (`--output_dir=$EXP/runs/x`:
+set EXP to rerun it), and the data source is written as its file name. The numbers are
+copied as they are.
+"""
+import json
+import os
+
+from absl import app, flags
+
+from meta.evaluation import check_results, write_json_atomic
+
+flags.DEFINE_string("root", None, "Folder outside the repository the runs were kept in.",
+                    required=True)
+FLAGS = flags.FLAGS
+
+
+def without_machine_paths(value, root: str):
+    """`value` (a results JSON or a part of it) with `root` written as $EXP."""
+    if isinstance(value, dict):
+        return {k: without_machine_paths(v, root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_machine_paths(v, root) for v in value]
+    if isinstance(value, str):
+        return value.replace(root.rstrip("/"), "$EXP")
+    return value
+
+
+def collect(source: str, destination: str, root: str) -> dict:
+    with open(source) as f:
+        results = json.load(f)
+    check_results(results)  # refuses a JSON without run provenance
+    results = without_machine_paths(results, root)
+    results["data_source"] = os.path.basename(results["data_source"])
+    write_json_atomic(destination, results)
+    return results
+
+
+def main(argv):
+    if len(argv) != 3:
+        raise app.UsageError("Give the run's results.json and where to write it.")
+    collect(argv[1], argv[2], os.path.abspath(FLAGS.root))
+
+
+if __name__ == "__main__":
+    app.run(main)
