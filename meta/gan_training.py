@@ -98,10 +98,11 @@ def cache_dir(gan_dir: str, dataset: str, images: np.ndarray, config: GANConfig,
         key.update(array.tobytes())
     settings = {k: v for k, v in dataclasses.asdict(config).items()
                 if k not in ("epochs", "checkpoint_every")}
-    if not config.num_classes:  # a plain GAN: keys made before the semi-supervised one exist
-        settings = {k: v for k, v in settings.items() if k in _PLAIN_FIELDS}
-    if config.precision == "float32":  # keys made before the precision setting existed
-        settings.pop("precision", None)
+    # Keys made before the semi-supervised GAN and the precision setting existed stay valid.
+    if not config.num_classes:
+        settings = {k: v for k, v in settings.items() if k in _PLAIN_FIELDS + ("precision",)}
+    if config.precision == "float32":
+        settings.pop("precision")
     key.update(json.dumps({"dataset": dataset, **settings}, sort_keys=True).encode())
     return os.path.join(gan_dir, f"{dataset}-{key.hexdigest()[:12]}")
 

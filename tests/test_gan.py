@@ -1,3 +1,7 @@
+import hashlib
+import json
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -81,6 +85,24 @@ def test_cache_key_depends_on_images_and_settings(tmp_path):
     assert base == cache_dir("g", "omniglot", images, GANConfig(epochs=99, checkpoint_every=7))
     assert base != cache_dir("g", "omniglot", small_pool(seed=1), GANConfig())
     assert base != cache_dir("g", "omniglot", images, GANConfig(learning_rate=1e-3))
+    bf16 = GANConfig(precision="mixed_bfloat16")
+    assert base != cache_dir("g", "omniglot", images, bf16)
+    assert (cache_dir("g", "omniglot", images, GANConfig(num_classes=3))
+            != cache_dir("g", "omniglot", images, GANConfig(num_classes=3, precision="mixed_bfloat16")))
+    # The float32 key is the one made before the setting existed: cached GANs stay found.
+    key = hashlib.sha256(images.tobytes())
+    key.update(json.dumps({"dataset": "omniglot", "batch_size": 128, "learning_rate": 3e-4,
+                           "label_noise": 0.05, "diversity_weight": 0.1, "seed": 0},
+                          sort_keys=True).encode())
+    assert base == os.path.join("g", f"omniglot-{key.hexdigest()[:12]}")
+
+
+def test_untrained_generator_at_zero_epochs(tmp_path):
+    gan = train_or_load_gan("omniglot", small_pool(), GANConfig(epochs=0), str(tmp_path))
+    fresh = build_gan("omniglot", GANConfig())
+    for a, b in zip(gan.generator.weights, fresh.generator.weights):
+        np.testing.assert_array_equal(a, b)
+    assert not (tmp_path / "omniglot").exists() and not any(tmp_path.iterdir())
 
 
 def test_too_few_images_for_a_batch_is_a_clear_error(tmp_path):
