@@ -46,9 +46,14 @@ def table(runs):
     samplers = sorted({sampler_name({**r["config"], "gan_epochs": "E"}) for r in runs})
     lines += ["", "Runs: " + "; ".join(samplers) + ", seed(s) "
               + ", ".join(sorted({str(r["seed"]) for r in runs})) + "; commands: "
-              + "; ".join(sorted({f"`{r['command']}` (commit {r['git_commit'][:10]})"
-                                  for r in runs}))]
+              + "; ".join(sorted({f"`{r['command']}` (commit {short_commit(r)})" for r in runs}))]
     return "\n".join(lines)
+
+
+def short_commit(r):
+    """The commit a run recorded, short, still marked when the tree had local changes."""
+    commit = r["git_commit"]
+    return commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
 
 
 def plot(runs, output):
