@@ -30,7 +30,7 @@ _MAX_ANCHOR_DRAWS = 10_000
 
 @dataclasses.dataclass(frozen=True)
 class LasiumConfig:
-    sampler: str = "n"
+    sampler: str = "ro"
     sigma: float = 0.5  # LASIUM-N
     ro_alpha: float = 0.2  # LASIUM-RO
     oc_alpha: float = 0.6  # LASIUM-OC

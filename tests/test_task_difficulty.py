@@ -18,8 +18,8 @@ def test_task_statistics_on_a_task_worked_by_hand():
 
 
 def test_generated_tasks_get_harder_as_members_move_away_from_their_anchor(tmp_path):
-    c = config_from_args("--method=ssml", "--label_fraction=0.5", "--lasium=ro", "--noquery_augmentation",
-                         "--gan_epochs=1", "--gan_batch_size=50", f"--gan_dir={tmp_path}",
+    c = config_from_args("--method=ssml", "--label_fraction=0.5", "--lasium=ro",
+                         "--noquery_augmentation", "--gan_epochs=1", "--gan_batch_size=50", f"--gan_dir={tmp_path}",
                          f"--output_dir={tmp_path / 'run'}")
     report = measure(c, util.database(), values=[0.0, 1.0], num_tasks=20)
     assert set(report["real"]) == {"test classes", "labeled training classes"}
