@@ -1,4 +1,4 @@
-"""Accuracy summaries and the results JSON that sweeps and plots read."""
+"""The results JSON that sweeps and plots read, and atomic writes of results and README blocks."""
 import io
 import json
 import os
@@ -6,21 +6,12 @@ import re
 import subprocess
 import tempfile
 
-import numpy as np
 from absl import flags
 
 # Keys every results JSON has; later tools (sweep, plots) rely on them.
 REQUIRED_KEYS = ("dataset", "method", "label_scheme", "label_fraction", "n_way", "k_shot",
                  "test_accuracy", "test_ci95", "num_test_tasks", "seed", "iterations",
                  "wall_seconds", "command", "git_commit", "data_source", "config")
-
-
-def mean_ci95(accuracies):
-    """Mean and 95% confidence half-width, 1.96 * std / sqrt(n) (population std)."""
-    a = np.asarray(accuracies, dtype=np.float64)
-    if a.size == 0:
-        raise ValueError("no accuracies to summarize")
-    return float(a.mean()), float(1.96 * a.std() / np.sqrt(a.size))
 
 
 def git_commit() -> str:

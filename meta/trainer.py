@@ -26,7 +26,7 @@ from absl import logging
 from tensorboard.plugins.hparams import api as hparams_api
 
 from databases import get_database
-from meta import evaluation, summaries
+from meta import evaluation, statistics, summaries
 from meta.config import GENERATED_METHODS, mixes_streams
 from meta.gan_training import GANConfig, train_or_load_gan
 from meta.maml import MAML, InnerLoop
@@ -222,6 +222,15 @@ class Trainer:
                           else (self.test_sampler, c.num_test_tasks))
         return task_stream(sampler, derive_seed(c.seed, f"{split}_tasks"), count=count).prefetch(8)
 
+    def test_task_identity(self) -> dict:
+        """What fixes the test tasks: runs with equal identities were tested on the same
+        tasks, in the same order, so their per-task accuracies can be paired."""
+        c = self.config
+        return {"dataset": c.dataset, "data": os.path.basename(self.database.source),
+                "omniglot_split": c.omniglot_split if c.dataset == "omniglot" else None,
+                "seed": c.seed, "count": c.num_test_tasks, "n_way": c.n_way,
+                "k_shot": c.k_shot, "query": c.eval_query}
+
     # ----------------------------------------------------------------- training
     def _check_or_write_config(self):
         path = os.path.join(self.config.output_dir, "config.json")
@@ -304,7 +313,7 @@ class Trainer:
         c = self.config
         accuracies = self.maml.evaluate(self.eval_tasks("val"),
                                         InnerLoop(c.val_inner_steps, c.val_inner_lr))
-        mean, ci = evaluation.mean_ci95(accuracies)
+        mean, ci = statistics.mean_ci95(accuracies)
         with writer.as_default(step=step):
             tf.summary.scalar("accuracy", mean)
         improved = mean > self.best_val.numpy()
@@ -338,9 +347,11 @@ class Trainer:
         report = lambda n: n % 100 == 0 and logging.info("  test task %d/%d", n, c.num_test_tasks)  # noqa
         accuracies = self.maml.evaluate(self.eval_tasks("test"),
                                         InnerLoop(c.test_inner_steps, c.test_inner_lr), report)
-        mean, ci = evaluation.mean_ci95(accuracies)
+        mean, ci = statistics.mean_ci95(accuracies)
         return {"test_accuracy": mean, "test_ci95": ci, "num_test_tasks": len(accuracies),
-                "checkpoint": checkpoint}
+                "checkpoint": checkpoint, "test_tasks": self.test_task_identity(),
+                # One per test task, in test-task order, for paired comparisons.
+                "test_task_accuracies": [round(a, 6) for a in accuracies]}
 
 
 def _log_hparams(c, results):

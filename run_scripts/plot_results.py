@@ -1,13 +1,18 @@
-"""The label-fraction study from results JSONs alone: a table and a plot per label scheme.
+"""The label-fraction study from results JSONs alone: tables and a plot per label scheme.
 
     python -m run_scripts.plot_results results/omniglot/sweep/*.json \\
         --output=results/omniglot/sweep_summary
 
-writes <output>.md (markdown table), <output>.csv and <output>.png (per scheme: test
+writes <output>.md (two markdown tables), <output>.csv and <output>.png (per scheme: test
 accuracy against label fraction, one line per method with its 95% band, and below it each
-method's points over labeled-only MAML with the 95% interval of that difference). A cell's value
-is the mean over its seeds; its band is the 95% CI of that mean from the test tasks
-(sqrt(sum ci_i^2) / n, seeds independent); the seeds' own values are listed beside it.
+method's points over labeled-only MAML with the 95% interval of that difference).
+
+Intervals (meta/statistics.py): a cell's accuracy is the mean over its seeds, its band the
+t-interval over those seeds (it holds the seed-to-seed spread); a one-seed cell can only show
+the interval over its test tasks, and the table says which one it shows. A comparison with
+labeled-only pairs runs of the same seed on the same test tasks: per seed, the mean of the
+per-task differences with its interval over tasks; across seeds, the mean of the per-seed
+differences with the t-interval over seeds, the one that says whether a method pays.
 SSML runs with different mixing settings (--mix, --labeled_share...) are different lines.
 Unsupervised LASIUM (fraction 0) is a horizontal line: the level that labels must beat.
 Fraction 1 keeps all labels under every scheme, so those runs end every scheme's lines.
@@ -22,6 +27,7 @@ import textwrap
 from absl import app, flags
 
 from meta.config import MIXING_METHODS, mix_name
+from meta.statistics import mean_t_interval, paired_difference
 from meta.evaluation import (check_results, define_readme_flags, replace_block,
                              write_figure_atomic, write_text_atomic)
 
@@ -83,10 +89,13 @@ def cells(runs):
     return out
 
 
-def mean_and_ci(pairs):
-    """Mean of independent (value, 95% CI) pairs, and the 95% CI of that mean."""
-    n = len(pairs)
-    return sum(v for v, _ in pairs) / n, math.sqrt(sum(c ** 2 for _, c in pairs)) / n
+def band(group):
+    """A cell's accuracy (%) and the half-width of its 95% band, and over what: the seeds'
+    t-interval, or for one seed its test tasks' interval."""
+    if len(group) == 1:
+        return 100 * group[0]["test_accuracy"], 100 * group[0]["test_ci95"], "test tasks"
+    mean, half = mean_t_interval([100 * r["test_accuracy"] for r in group])
+    return mean, half, f"{len(group)} seeds"
 
 
 def rows(runs):
@@ -97,13 +106,17 @@ def rows(runs):
 
     for (scheme, key, fraction), group in sorted(cells(runs).items(), key=order):
         group = sorted(group, key=lambda r: r["seed"])
-        by_seed = {r["seed"]: (100 * r["test_accuracy"], 100 * r["test_ci95"]) for r in group}
-        accuracy, ci = mean_and_ci(list(by_seed.values()))
+        seeds = [r["seed"] for r in group]
+        if len(set(seeds)) < len(seeds):
+            raise ValueError(f"{line_name(key)} at {percent(fraction)} ({scheme}) has two runs "
+                             f"of one seed: {[r['command'] for r in group]}")
+        accuracy, ci, over = band(group)
         yield dict(scheme=scheme, fraction=fraction, method=line_name(key),
-                   seeds=len(group), accuracy=accuracy, ci95=ci,
-                   per_seed=" ".join(f"{a:.2f}" for a, _ in by_seed.values()),
+                   seeds=len(group), accuracy=accuracy, ci95=ci, interval=over,
+                   per_seed=" ".join(f"{100 * r['test_accuracy']:.2f}" for r in group),
                    iterations=sorted({r["iterations"] for r in group}),
-                   by_seed=by_seed, key=key, baseline=baseline_key(group[0]))
+                   by_seed={r["seed"]: r for r in group}, key=key,
+                   baseline=baseline_key(group[0]))
 
 
 def percent(fraction):
@@ -112,43 +125,94 @@ def percent(fraction):
 
 
 def markdown(table):
-    lines = ["| scheme | labels | method | seeds | test accuracy (95% CI) | per seed | iterations |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| scheme | labels | method | seeds | test accuracy (95% interval) | interval over "
+             "| per seed | iterations |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {r['scheme']} | {percent(r['fraction'])} | {r['method']} | {r['seeds']} | "
-              f"{r['accuracy']:.2f}% ± {r['ci95']:.2f} | {r['per_seed']} | "
+              f"{r['accuracy']:.2f}% ± {r['ci95']:.2f} | {r['interval']} | {r['per_seed']} | "
               f"{'/'.join(map(str, r['iterations']))} |" for r in table]
+    return "\n".join(lines) + "\n"
+
+
+def comparisons(table):
+    """Each line against labeled-only MAML with the same labeled-query shifts, at every
+    fraction both have, over the seeds both have (a seed fixes the split, the labeled subset
+    and the test tasks): per seed, the paired difference over test tasks (or, for runs from
+    before per-task accuracies were kept, the difference of their means, without interval);
+    across seeds, the mean difference with its t-interval over seeds."""
+    cells_ = {(r["scheme"], r["key"], r["fraction"]): r for r in table}
+    for r in table:
+        base = cells_.get((r["scheme"], r["baseline"], r["fraction"]))
+        if base is None or r["key"] == r["baseline"] or r["fraction"] in (0, 1):
+            continue
+        seeds = sorted(set(r["by_seed"]) & set(base["by_seed"]))
+        if not seeds:
+            continue
+        per_seed = [paired(r["by_seed"][s], base["by_seed"][s]) for s in seeds]
+        mean, half = mean_t_interval([d for d, _ in per_seed])
+        if len(seeds) == 1:
+            half = per_seed[0][1]  # one seed: all that is known is its test tasks' interval
+        yield dict(scheme=r["scheme"], fraction=r["fraction"], method=r["method"],
+                   key=r["key"], versus=base["method"], seeds=len(seeds), difference=mean, ci95=half,
+                   interval="test tasks" if len(seeds) == 1 else f"{len(seeds)} seeds",
+                   per_seed=per_seed)
+
+
+def paired(a, b):
+    """Points of a over b, and the 95% half-width over their paired test tasks (nan when the
+    runs kept no per-task accuracies)."""
+    try:
+        difference, half = paired_difference(a, b)
+        return 100 * difference, 100 * half
+    except ValueError:
+        if "test_task_accuracies" in a and "test_task_accuracies" in b:
+            raise  # both kept them but were tested on different tasks
+        return 100 * (a["test_accuracy"] - b["test_accuracy"]), math.nan
+
+
+def signed(value, half):
+    return f"{value:+.2f}" + ("" if math.isnan(half) else f" ± {half:.2f}")
+
+
+def verdict(row):
+    low, high = row["difference"] - row["ci95"], row["difference"] + row["ci95"]
+    if math.isnan(row["ci95"]):
+        return "no interval"
+    return "ahead" if low > 0 else "behind" if high < 0 else "within noise"
+
+
+def comparison_markdown(rows_):
+    lines = ["| scheme | labels | method | against | seeds | per seed: points (95% over test "
+             "tasks) | mean points (95% interval) | interval over | verdict |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {r['scheme']} | {percent(r['fraction'])} | {r['method']} | {r['versus']} | "
+              f"{r['seeds']} | {'; '.join(signed(*d) for d in r['per_seed'])} | "
+              f"{signed(r['difference'], r['ci95'])} | {r['interval']} | {verdict(r)} |"
+              for r in rows_]
     return "\n".join(lines) + "\n"
 
 
 def to_csv(table):
     out = io.StringIO()
-    fields = ["scheme", "fraction", "method", "seeds", "accuracy", "ci95", "per_seed"]
+    fields = ["scheme", "fraction", "method", "seeds", "accuracy", "ci95", "interval", "per_seed"]
     writer = csv.DictWriter(out, fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(table)
     return out.getvalue()
 
 
-def gains(line, baseline):
-    """(fractions, points over the baseline, 95% CI of that difference) where both exist,
-    over the seeds both have: a seed fixes the data split and the labeled subset, so only
-    runs of the same seed are compared."""
-    base = {r["fraction"]: r["by_seed"] for r in baseline}
-    out = []
-    for r in line:
-        theirs = base.get(r["fraction"], {})
-        seeds = sorted(set(r["by_seed"]) & set(theirs))
-        if seeds:
-            out.append((r["fraction"], *mean_and_ci(
-                [(r["by_seed"][s][0] - theirs[s][0], math.hypot(r["by_seed"][s][1], theirs[s][1]))
-                 for s in seeds])))
-    return tuple(list(v) for v in zip(*out)) if out else ([], [], [])
+def gains(comparisons_, scheme, key):
+    """(fractions, mean points over labeled-only, 95% half-widths) of one line."""
+    points = [(r["fraction"], r["difference"], r["ci95"]) for r in comparisons_
+              if (r["scheme"], r["key"]) == (scheme, key)]
+    return tuple(list(v) for v in zip(*points)) if points else ([], [], [])
 
 
 def plot(table, path):
     """Per scheme: accuracy against label fraction, and below it each method's gain over
     labeled-only MAML (the question SSML must answer: do generated tasks add anything?),
     with the labeled queries shifted as that method's were."""
+    compared = list(comparisons(table))
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
@@ -171,9 +235,8 @@ def plot(table, path):
             drawn, = top.plot(x, y, marker + "-", label=textwrap.fill(line_name(key), 40))
             top.fill_between(x, [a - c for a, c in zip(y, ci)], [a + c for a, c in zip(y, ci)],
                              color=drawn.get_color(), alpha=0.2)
-            baseline = line[0]["baseline"]
-            if key != baseline and baseline in lines:
-                x, y, ci = gains(line, lines[baseline])
+            x, y, ci = gains(compared, scheme, key)
+            if x:
                 bottom.errorbar(x, y, yerr=ci, fmt=marker + "-", color=drawn.get_color(),
                                 capsize=3)
         bottom.axhline(0, color="black", linewidth=0.8)  # labeled-only itself
@@ -186,8 +249,8 @@ def plot(table, path):
         bottom.set_xlabel("label fraction")
         for ax in (top, bottom):
             ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("test accuracy (%)")
-    axes[1][0].set_ylabel("points over labeled-only")
+    axes[0][0].set_ylabel("test accuracy (%)\n95% band over seeds (1 seed: test tasks)")
+    axes[1][0].set_ylabel("points over labeled-only\n95% t-interval over seeds")
     axes[0][0].legend(fontsize="small")
     fig.tight_layout()
     write_figure_atomic(path, fig)
@@ -197,12 +260,13 @@ def main(argv):
     if len(argv) < 2:
         raise app.UsageError("Pass the results JSONs to plot.")
     table = list(rows(load(argv[1:])))
-    write_text_atomic(FLAGS.output + ".md", markdown(table))
+    text = markdown(table) + "\n" + comparison_markdown(comparisons(table))
+    write_text_atomic(FLAGS.output + ".md", text)
     write_text_atomic(FLAGS.output + ".csv", to_csv(table))
     plot(table, FLAGS.output + ".png")
     if FLAGS.readme:
-        replace_block(FLAGS.readme, FLAGS.block, markdown(table))
-    print(markdown(table))
+        replace_block(FLAGS.readme, FLAGS.block, text)
+    print(text)
     print(f"Wrote {FLAGS.output}.md, .csv and .png")
 
 

@@ -27,8 +27,8 @@ from absl import app, flags
 
 from meta import config as config_lib
 from meta import trainer
-from meta.evaluation import (define_readme_flags, git_commit, mean_ci95, replace_block,
-                             write_json_atomic)
+from meta.evaluation import define_readme_flags, git_commit, replace_block, write_json_atomic
+from meta.statistics import mean_ci95
 from tasks import label_budget
 from tasks.labeled import TaskSampler, TaskShape, task_stream
 from tasks.lasium import generated_stream

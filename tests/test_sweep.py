@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import math
 import os
 
 import pytest
@@ -102,24 +103,61 @@ def test_plot_results_table_and_plot(tmp_path):
                  mix="schedule", labeled_share=1.0, labeled_share_start=0.0, mix_block=1))]
     table = list(plot_results.rows(plot_results.load(paths)))
     text = plot_results.markdown(table)
-    # Two seeds: the mean, the CI of the mean (sqrt(2) * 1.23 / 2), both values.
-    assert "| classes | 10% | labeled-only MAML | 2 | 85.00% ± 0.87 | 80.00 90.00 |" in text
+    # Two seeds: the mean and the t-interval over the seeds (12.706 * 7.071 / sqrt(2)).
+    assert "| classes | 10% | labeled-only MAML | 2 | 85.00% ± 63.53 | 2 seeds | 80.00 90.00 |" \
+        in text
     # LASIUM and all-label runs appear under every scheme.
     assert text.count("LASIUM (no labels)") == 2 and text.count("| 100% |") == 2
-    assert "| instances | 10% | SSML | 1 | 70.00% ± 1.23 |" in text
+    # One seed: only its test tasks' interval, and the table says so.
+    assert "| instances | 10% | SSML | 1 | 70.00% ± 1.23 | test tasks |" in text
     # Each mixing setting is its own line.
     assert "| classes | 10% | SSML (batch 0.5) | 1 | 81.00% ± 1.23 |" in text
     assert "| classes | 10% | SSML (schedule 0 to 1) | 1 | 82.00% ± 1.23 |" in text
-    # The lower panel: each line's gain over labeled-only where both exist, CIs combined,
-    # over the seeds both have (seed 0 here: 82 - 80, not 82 - the mean of 80 and 90).
-    line = [r for r in table if r["method"] == "SSML (schedule 0 to 1)"]
-    baseline = [r for r in table if r["key"] == "labeled_only" and r["scheme"] == "classes"]
-    x, gain, ci = plot_results.gains(line, baseline)
-    assert x == [0.1] and gain == pytest.approx([2.0]) and ci == pytest.approx([1.74], abs=0.01)
+    # Against labeled-only over the seeds both have (seed 0: 82 - 80, not 82 - the mean of
+    # 80 and 90); these runs kept no per-task accuracies, so no interval is claimed.
+    compared = list(plot_results.comparisons(table))
+    x, gain, ci = plot_results.gains(compared, "classes", "ssml|schedule 0 to 1")
+    assert x == [0.1] and gain == pytest.approx([2.0]) and math.isnan(ci[0])
+    assert "| SSML (schedule 0 to 1) | labeled-only MAML | 1 | +2.00 | +2.00 | test tasks | " \
+        "no interval |" in plot_results.comparison_markdown(compared)
     plot_results.plot(table, str(tmp_path / "p.png"))
     assert (tmp_path / "p.png").stat().st_size > 1000
     assert plot_results.to_csv(table).splitlines()[0] == \
-        "scheme,fraction,method,seeds,accuracy,ci95,per_seed"
+        "scheme,fraction,method,seeds,accuracy,ci95,interval,per_seed"
+
+
+def per_task(seed, accuracies):
+    """A run's per-task record on the test tasks of one seed."""
+    return dict(seed=seed, test_accuracy=sum(accuracies) / len(accuracies),
+                test_task_accuracies=accuracies,
+                test_tasks=dict(dataset="omniglot", seed=seed, count=len(accuracies)))
+
+
+def test_comparison_pairs_tasks_per_seed_and_takes_a_t_interval_over_seeds(tmp_path):
+    base = [0.6, 0.8, 0.7, 0.9]
+    paths = []
+    for seed, gain in enumerate([0.03, 0.04, 0.05]):
+        paths.append(write(tmp_path, f"l{seed}", method="labeled_only", **per_task(seed, base)))
+        # Per task: +gain, +gain, +gain + 0.02, +gain - 0.02.
+        ssml = [b + gain + d for b, d in zip(base, [0, 0, 0.02, -0.02])]
+        paths.append(write(tmp_path, f"s{seed}", method="ssml", **per_task(seed, ssml)))
+    [row] = plot_results.comparisons(list(plot_results.rows(plot_results.load(paths))))
+    # Seed 0: differences 3, 3, 5, 1 points: mean 3, sample std sqrt(8/3),
+    # half-width t(3) * std / 2 = 3.182446 * 1.632993 / 2.
+    assert row["per_seed"][0] == pytest.approx((3.0, 3.182446 * 1.632993 / 2), rel=1e-5)
+    # Across seeds: 3, 4, 5 points: mean 4, std 1, half-width t(2) / sqrt(3) = 2.48.
+    assert (row["difference"], row["ci95"]) == pytest.approx((4.0, 4.302653 / 3 ** 0.5),
+                                                              rel=1e-5)
+    assert row["interval"] == "3 seeds" and plot_results.verdict(row) == "ahead"
+
+
+def test_comparison_refuses_runs_tested_on_different_tasks(tmp_path):
+    other = per_task(0, [0.5, 0.5])
+    other["test_tasks"]["count"] = 3
+    paths = [write(tmp_path, "l", method="labeled_only", **per_task(0, [0.5, 0.6])),
+             write(tmp_path, "s", method="ssml", **other)]
+    with pytest.raises(ValueError, match="different tasks"):
+        list(plot_results.comparisons(list(plot_results.rows(plot_results.load(paths)))))
 
 
 def test_shifted_runs_are_their_own_lines_against_shifted_labeled_only(tmp_path):
@@ -136,8 +174,8 @@ def test_shifted_runs_are_their_own_lines_against_shifted_labeled_only(tmp_path)
     assert "| SSML (batch 0.5, shifted labeled and generated queries) | 1 | 83.00% ± 1.23 |" \
         in text
     [ssml] = [r for r in table if r["key"].startswith("ssml")]
-    baseline = [r for r in table if r["key"] == ssml["baseline"]]
-    assert plot_results.gains([ssml], baseline)[1] == pytest.approx([3.0])  # 83 - 80, not 83 - 70
+    gain = plot_results.gains(list(plot_results.comparisons(table)), "classes", ssml["key"])[1]
+    assert gain == pytest.approx([3.0])  # 83 - 80, not 83 - 70
     plot_results.plot(table, str(tmp_path / "p.png"))
 
 

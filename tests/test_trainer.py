@@ -53,6 +53,10 @@ def test_run_writes_results_with_provenance(tmp_path):
     assert written == json.loads(json.dumps(results))
     evaluation.check_results(written)
     assert 0.0 <= written["test_accuracy"] <= 1.0 and written["num_test_tasks"] == 5
+    # One accuracy per test task, and what fixes those tasks, for paired comparisons.
+    assert len(written["test_task_accuracies"]) == 5
+    assert np.mean(written["test_task_accuracies"]) == pytest.approx(written["test_accuracy"])
+    assert written["test_tasks"]["seed"] == 0 and written["test_tasks"]["count"] == 5
     assert written["config"]["iterations"] == 4 and written["iterations"] == 4
     assert written["checkpoint"].endswith("best/ckpt-" + str(
         max(written["val_history"], key=lambda h: h["val_accuracy"])["step"]))
