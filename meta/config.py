@@ -18,6 +18,10 @@ from tasks.mixing import STRATEGIES as MIX_STRATEGIES
 FLAGS = flags.FLAGS
 
 METHODS = ("maml", "labeled_only", "lasium", "ssml", "ssml_ssg")
+LEARNERS = ("maml", "protonets")
+# What only MAML reads: its inner loops.
+INNER_LOOP_FIELDS = ("inner_lr", "inner_steps", "val_inner_lr", "val_inner_steps", "test_inner_lr",
+                     "test_inner_steps", "first_order")
 GENERATED_METHODS = ("lasium", "ssml", "ssml_ssg")  # the methods that train a GAN
 MIXING_METHODS = ("ssml", "ssml_ssg")  # labeled tasks merged with generated ones (--mix)
 # Each LASIUM sampler's flag for how far a class's members lie from their anchor.
@@ -76,10 +80,15 @@ def define_flags(flag_values=FLAGS):
                   "must beat; lasium: on GAN-generated tasks only; ssml: on labeled tasks "
                   "mixed with generated ones (--mix); ssml_ssg: the same, with a "
                   "semi-supervised class-conditional GAN (--ssg_*).")
+    d.DEFINE_enum("learner", "maml", list(LEARNERS), "Meta-learner: maml (an inner loop of "
+                  "SGD steps from learned weights) or protonets (prototypical networks on the "
+                  "same network's embedding: no inner loop, far cheaper on a CPU).")
     d.DEFINE_integer("seed", 0, "Fixes data split, label subset, tasks and initialization.")
     d.DEFINE_enum("label_scheme", "classes", list(SCHEMES), "Which training labels are kept.")
     d.DEFINE_float("label_fraction", 1.0, "Fraction X in [0, 1] of labels kept.")
     d.DEFINE_integer("n_way", 5, "Classes per task.")
+    d.DEFINE_integer("train_n_way", None, "Classes per meta-training task (default --n_way; "
+                     "protonets may train on more ways than it is tested on, as Snell et al.).")
     d.DEFINE_integer("k_shot", 1, "Support images per class.")
     d.DEFINE_integer("train_query", 5, "Query images per class in meta-training tasks.")
     d.DEFINE_integer("eval_query", 15, "Query images per class in validation/test tasks.")
@@ -185,11 +194,13 @@ class Config:
     data_dir: str
     omniglot_split: str
     preset: str
+    learner: str
     method: str
     seed: int
     label_scheme: str
     label_fraction: float
     n_way: int
+    train_n_way: int
     k_shot: int
     train_query: int
     eval_query: int
@@ -248,7 +259,12 @@ class Config:
 
     def __post_init__(self):
         check = [
-            (self.n_way >= 2, "--n_way must be at least 2."),
+            (self.n_way >= 2 and self.train_n_way >= 2, "--n_way and --train_n_way must be "
+             "at least 2."),
+            (self.train_n_way == self.n_way or self.learner == "protonets",
+             f"--train_n_way={self.train_n_way} differs from --n_way={self.n_way}: MAML's "
+             "classifier head has --n_way outputs, so only --learner=protonets can train on "
+             "other ways than it is tested on."),
             (self.k_shot >= 1, "--k_shot must be at least 1."),
             (self.train_query >= 1 and self.eval_query >= 1, "query sizes must be at least 1."),
             (self.meta_batch >= 1, "--meta_batch must be at least 1."),
@@ -294,6 +310,8 @@ class Config:
         for name, value in preset.items():
             if not argv_flags[name].present:
                 values[name] = value
+        if values["train_n_way"] is None:
+            values["train_n_way"] = values["n_way"]
         for stage in ("val", "test"):
             if values[f"{stage}_inner_lr"] is None:
                 values[f"{stage}_inner_lr"] = values["inner_lr"]
@@ -328,6 +346,8 @@ def unused_fields(v) -> set:
             return v["method"] == "ssml_ssg"
         if field.startswith("query_shift"):
             return any(shifts(v))
+        if field in INNER_LOOP_FIELDS:
+            return v.get("learner", "maml") == "maml"
         return True
 
     return {f.name for f in dataclasses.fields(Config) if not read(f.name)}
@@ -366,6 +386,10 @@ def default_output_dir(v) -> str:
                (False, True): "_lqshifts"}.get(shifts(v), "")
     if any(shifts(v)) and (v["query_shift"], v["query_shift_max"]) != ("integer", 5.0):
         method += f"-{v['query_shift']}{v['query_shift_max']:g}"
+    if v.get("learner", "maml") != "maml":
+        method += f"_{v['learner']}"
+    if v.get("train_n_way", v["n_way"]) != v["n_way"]:
+        method += f"_train{v['train_n_way']}w"
     fraction = f"{v['label_scheme']}{v['label_fraction']:g}"
     return (f"runs/{v['dataset']}_{method}_{v['n_way']}w{v['k_shot']}s_"
             f"{fraction}_seed{v['seed']}")

@@ -1,4 +1,5 @@
-"""One trainer: data -> tasks -> MAML -> checkpoints, TensorBoard, test results.
+"""One trainer: data -> tasks -> meta-learner (MAML or ProtoNets) -> checkpoints, TensorBoard,
+test results.
 
 Run state lives in ``config.output_dir``:
   ckpt/         resumable checkpoints (weights, optimizer, step, best validation accuracy)
@@ -30,6 +31,7 @@ from meta import evaluation, statistics, summaries
 from meta.config import GENERATED_METHODS, mixes_streams
 from meta.gan_training import GANConfig, train_or_load_gan
 from meta.maml import MAML, InnerLoop
+from meta.protonets import ProtoNets
 from models.classifier import CONFIGS, ConvNet
 from tasks import label_budget
 from tasks.augmentation import QueryShift, with_shifted_queries
@@ -129,6 +131,15 @@ def mix_config(c) -> MixConfig:
     return MixConfig("batch", 0.0 if c.method in GENERATED_METHODS else 1.0)
 
 
+def make_learner(c, model, optimizer, strategy, weights):
+    options = dict(clip_norm=c.clip_norm, strategy=strategy, jit_compile=c.xla,
+                   task_weights=weights)
+    if c.learner == "protonets":
+        return ProtoNets(model, optimizer, **options)
+    return MAML(model, optimizer, InnerLoop(c.inner_steps, c.inner_lr),
+                first_order=c.first_order, **options)
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
     """`mirrored` replicates over all GPUs, or over all logical CPUs where there is no GPU."""
     if name == "mirrored":
@@ -156,10 +167,8 @@ class Trainer:
             self.best_val = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
             # Seconds spent training, over all resumptions of the run.
             self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
-        self.maml = MAML(self.model, self.optimizer, InnerLoop(c.inner_steps, c.inner_lr),
-                         first_order=c.first_order, clip_norm=c.clip_norm,
-                         strategy=self.strategy, jit_compile=c.xla,
-                         task_weights=task_weights(self.mix, c.meta_batch, c.generated_weight))
+        self.learner = make_learner(c, self.model, self.optimizer, self.strategy,
+                                    task_weights(self.mix, c.meta_batch, c.generated_weight))
         checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
                                          step=self.step, best_val=self.best_val,
                                          train_seconds=self.train_seconds)
@@ -171,7 +180,7 @@ class Trainer:
         c, db = self.config, self.database
         train = db.train
         labeled_mask = labeled_images(c, train)
-        train_shape = TaskShape(c.n_way, c.k_shot, c.train_query)
+        train_shape = TaskShape(c.train_n_way, c.k_shot, c.train_query)
         self.labeled = label_budget.labeled_pool(train.labels, labeled_mask, train_shape.per_class)
         logging.info("Label budget %s=%g: %s; %d unlabeled images", c.label_scheme,
                      c.label_fraction, self.labeled.summary(), (~labeled_mask).sum())
@@ -188,12 +197,13 @@ class Trainer:
 
     def _labeled_sampler(self, train, shape):
         c = self.config
-        if self.labeled.num_classes < c.n_way:
+        if self.labeled.num_classes < shape.n_way:
             raise ValueError(
                 f"The label budget (--label_scheme={c.label_scheme} --label_fraction="
                 f"{c.label_fraction:g}) leaves {self.labeled.num_classes} classes with at least "
-                f"K + query = {shape.per_class} labeled images, fewer than --n_way={c.n_way}. "
-                "Raise --label_fraction, choose another --label_scheme, or lower --k_shot / "
+                f"K + query = {shape.per_class} labeled images, fewer than the "
+                f"{shape.n_way} ways of a training task (--n_way, --train_n_way). Raise "
+                "--label_fraction, choose another --label_scheme, or lower --k_shot / "
                 "--train_query.")
         idx = self.labeled.indices
         return TaskSampler(train.images[idx], train.labels[idx], shape, "labeled training tasks")
@@ -238,8 +248,10 @@ class Trainer:
         if os.path.exists(path):
             with open(path) as f:
                 theirs = json.load(f)
+            # A setting the code gained after that run started is not compared: its
+            # default keeps the behaviour that run had.
             changed = sorted(k for k in mine if k not in _RESUMABLE_CHANGES
-                             and theirs.get(k) != mine[k])
+                             and k in theirs and theirs[k] != mine[k])
             if changed:
                 raise ValueError(
                     f"{self.config.output_dir} holds a run with other settings "
@@ -272,7 +284,7 @@ class Trainer:
         for step in range(start + 1, c.iterations + 1):
             t0 = time.perf_counter()
             support, query = next(batches)
-            loss, acc, norm = self.maml.train_step(support, query)
+            loss, acc, norm = self.learner.train_step(support, query)
             self.step.assign(step)
             window.append((float(loss), float(acc), time.perf_counter() - t0))
             if step % c.log_every == 0 or step == c.iterations:
@@ -311,7 +323,7 @@ class Trainer:
 
     def _validate(self, writer, step):
         c = self.config
-        accuracies = self.maml.evaluate(self.eval_tasks("val"),
+        accuracies = self.learner.evaluate(self.eval_tasks("val"),
                                         InnerLoop(c.val_inner_steps, c.val_inner_lr))
         mean, ci = statistics.mean_ci95(accuracies)
         with writer.as_default(step=step):
@@ -342,10 +354,11 @@ class Trainer:
     def test(self):
         c = self.config
         checkpoint = self._restore_for_test()
-        logging.info("Testing %s on %d fixed test tasks (%d inner steps).", checkpoint,
-                     c.num_test_tasks, c.test_inner_steps)
+        logging.info("Testing %s (%s) on %d fixed test tasks.", checkpoint, c.learner if
+                     c.learner != "maml" else f"{c.test_inner_steps} inner steps",
+                     c.num_test_tasks)
         report = lambda n: n % 100 == 0 and logging.info("  test task %d/%d", n, c.num_test_tasks)  # noqa
-        accuracies = self.maml.evaluate(self.eval_tasks("test"),
+        accuracies = self.learner.evaluate(self.eval_tasks("test"),
                                         InnerLoop(c.test_inner_steps, c.test_inner_lr), report)
         mean, ci = statistics.mean_ci95(accuracies)
         return {"test_accuracy": mean, "test_ci95": ci, "num_test_tasks": len(accuracies),

@@ -85,6 +85,12 @@ class ConvNet(keras.Model):
 
     def forward(self, weights, images):
         """Logits of `images` under `weights`, a list in `trainable_weights` order."""
+        kernel, bias = weights[-2:]
+        return tf.matmul(self.embed(weights, images), kernel) + bias
+
+    def embed(self, weights, images):
+        """The features the dense head reads (prototypical networks' embedding); `weights`
+        as for `forward` (the head's two, at the end, are not read)."""
         x = images
         for block in range(4):
             kernel, gamma, beta = weights[3 * block:3 * block + 3]
@@ -94,8 +100,10 @@ class ConvNet(keras.Model):
             if not self.config.strided:
                 x = tf.nn.max_pool2d(x, 2, 2, padding="VALID")
         if self.config.strided:
-            x = tf.reduce_mean(x, axis=[1, 2])
-        else:
-            x = tf.reshape(x, [tf.shape(x)[0], -1])
-        kernel, bias = weights[-2:]
-        return tf.matmul(x, kernel) + bias
+            return tf.reduce_mean(x, axis=[1, 2])
+        return tf.reshape(x, [tf.shape(x)[0], -1])
+
+    @property
+    def embedding_weights(self):
+        """The trainable weights `embed` reads: all but the head's."""
+        return self.trainable_weights[:-2]

@@ -2,7 +2,7 @@
 
 A task is a pair ``(support, query)`` of float32 images in [0, 1] with shapes
 ``(N, K, H, W, C)`` and ``(N, Q, H, W, C)``. Labels are implicit and class-major:
-row ``n`` of both tensors is class ``n`` of the task (see `meta.maml.task_labels`).
+row ``n`` of both tensors is class ``n`` of the task (see `meta.meta_learner.task_labels`).
 
 Task ``i`` of a stream is a pure function of ``(seed, i)`` (stateless random ops), so a
 stream is reproducible, a fixed evaluation set is just ``i = 0 .. num_tasks - 1``, and a

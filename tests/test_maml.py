@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from meta.maml import MAML, InnerLoop, task_labels
+from meta.maml import MAML, InnerLoop
+from meta.meta_learner import task_labels
 from models.classifier import OMNIGLOT, ConvNet, ConvNetConfig
 
 TINY = ConvNetConfig(filters=3, strided=True, image_shape=(8, 8, 1))
