@@ -28,6 +28,7 @@ MIXING_METHODS = ("ssml", "ssml_ssg")  # labeled tasks merged with generated one
 SAMPLER_PARAMETER = {"n": "lasium_sigma", "ro": "lasium_ro_alpha", "oc": "lasium_oc_alpha"}
 
 META_BATCH = 4  # LASIUM's; run folders name any other
+DATASETS = ("omniglot", "mini_imagenet")
 
 # Per (data set, preset): only the values that differ from the flag defaults below.
 PRESETS = {
@@ -55,6 +56,9 @@ GENERATED_CPU_PRESETS = {
 }
 
 
+PRESET_FLAGS = sorted({k for v in [*PRESETS.values(), *GENERATED_CPU_PRESETS.values()] for k in v})
+
+
 def preset_values(dataset: str, preset: str, method: str) -> dict:
     values = dict(PRESETS[(dataset, preset)])
     if preset == "cpu" and method != "maml":
@@ -62,230 +66,213 @@ def preset_values(dataset: str, preset: str, method: str) -> dict:
     return values
 
 
-def define_flags(flag_values=FLAGS):
-    d = _Definer(flag_values)
-    d.DEFINE_enum("dataset", "omniglot", ["omniglot", "mini_imagenet"], "Data set.")
-    d.DEFINE_string("data_dir", None, "Folder with the data; default: $SSML_DATA_DIR, ./data, "
-                    "then ../shared/data.")
-    d.DEFINE_enum("omniglot_split", "character", ["character", "alphabet"],
-                  "Omniglot class split: seeded 1200/100/323 characters, or Lake's "
-                  "background/evaluation alphabets.")
-    preset_flags = sorted({k for v in [*PRESETS.values(), *GENERATED_CPU_PRESETS.values()] for k in v})
-    d.DEFINE_enum("preset", "cpu", ["cpu", "paper"], "Budget: cpu (2 cores, no GPU) or paper "
-                  "(LASIUM's, for GPUs). It sets the defaults of " + ", ".join(preset_flags) +
-                  " per data set and method; flags given on the command line win.")
-    d.DEFINE_enum("method", "maml", list(METHODS),
-                  "maml: MAML on the labeled tasks the budget allows, with the supervised "
-                  "budget; labeled_only: the same with the budget of ssml, the baseline ssml "
-                  "must beat; lasium: on GAN-generated tasks only; ssml: on labeled tasks "
-                  "mixed with generated ones (--mix); ssml_ssg: the same, with a "
-                  "semi-supervised class-conditional GAN (--ssg_*).")
-    d.DEFINE_enum("learner", "maml", list(LEARNERS), "Meta-learner: maml (an inner loop of "
-                  "SGD steps from learned weights) or protonets (prototypical networks on the "
-                  "same network's embedding: no inner loop, far cheaper on a CPU).")
-    d.DEFINE_integer("seed", 0, "Fixes data split, label subset, tasks and initialization.")
-    d.DEFINE_enum("label_scheme", "classes", list(SCHEMES), "Which training labels are kept.")
-    d.DEFINE_float("label_fraction", 1.0, "Fraction X in [0, 1] of labels kept.")
-    d.DEFINE_integer("n_way", 5, "Classes per task.")
-    d.DEFINE_integer("train_n_way", None, "Classes per meta-training task (default --n_way; "
-                     "protonets may train on more ways than it is tested on, as Snell et al.).")
-    d.DEFINE_integer("k_shot", 1, "Support images per class.")
-    d.DEFINE_integer("train_query", 5, "Query images per class in meta-training tasks.")
-    d.DEFINE_integer("eval_query", 15, "Query images per class in validation/test tasks.")
-    d.DEFINE_integer("meta_batch", META_BATCH, "Tasks per meta-update.")
-    d.DEFINE_integer("iterations", 8000, "Meta-updates.")
-    d.DEFINE_float("meta_lr", 1e-3, "Adam learning rate of the meta-update.")
-    d.DEFINE_float("inner_lr", 0.4, "Inner SGD learning rate in meta-training.")
-    d.DEFINE_integer("inner_steps", 5, "Inner SGD steps in meta-training.")
-    d.DEFINE_float("val_inner_lr", None, "Inner learning rate at validation (default inner_lr).")
-    d.DEFINE_integer("val_inner_steps", 50, "Inner steps at validation.")
-    d.DEFINE_float("test_inner_lr", None, "Inner learning rate at test (default inner_lr).")
-    d.DEFINE_integer("test_inner_steps", 50, "Inner steps at test.")
-    d.DEFINE_bool("first_order", False, "First-order MAML (no second derivatives).")
-    d.DEFINE_float("clip_norm", 0.0, "Clip the meta-gradient to this global norm (0: off).")
-    d.DEFINE_enum("batch_norm", "transductive", list(BATCH_NORM_MODES),
-                  "transductive: every batch normalized by its own statistics (LASIUM).")
-    d.DEFINE_integer("num_val_tasks", 100, "Fixed validation tasks.")
-    d.DEFINE_integer("num_test_tasks", 1000, "Fixed test tasks.")
-    d.DEFINE_integer("val_every", 500, "Validate (and keep the best checkpoint) every N steps.")
-    d.DEFINE_integer("log_every", 50, "Log scalars and progress every N steps.")
-    d.DEFINE_integer("image_every", 1000, "Log a task's images every N steps.")
-    d.DEFINE_integer("checkpoint_every", 250, "Save a resumable checkpoint every N steps.")
-    d.DEFINE_string("output_dir", None, "Run folder (default runs/<dataset>_<method>_...).")
-    d.DEFINE_string("eval_checkpoint", "best", "Checkpoint to test: best, latest, or a path.")
-    d.DEFINE_enum("distribute", "default", ["default", "mirrored"],
-                  "default: one device; mirrored: split each meta-batch across all GPUs.")
-    d.DEFINE_bool("xla", False, "Compile the meta-gradient with XLA (jit_compile).")
-    d.DEFINE_bool("deterministic", True, "Deterministic TensorFlow ops (exact resume).")
-    # Generated (LASIUM) tasks and their GAN.
-    d.DEFINE_enum("lasium", "n", list(SAMPLERS), "LASIUM sampler: n (noise), ro (toward "
-                  "random vectors), oc (toward other anchors).")
-    d.DEFINE_float("lasium_sigma", 0.5, "LASIUM-N: std of the noise added to an anchor.")
-    d.DEFINE_float("lasium_ro_alpha", 0.2, "LASIUM-RO: interpolation toward a random vector.")
-    d.DEFINE_float("lasium_oc_alpha", 0.6, "LASIUM-OC: interpolation toward another anchor.")
-    d.DEFINE_float("lasium_anchor_epsilon", 0.0, "Redraw anchors until all pairwise squared "
-                   "distances exceed this (0: off; LASIUM's Omniglot run of LASIUM-N used "
-                   "246.09375, for 128-dim latents: the Omniglot presets' value).")
-    d.DEFINE_bool("lasium_anchor_support", True, "The first support image of every generated "
-                  "class is the generator's image of its anchor itself (LASIUM's recipe); "
-                  "the other members are drawn near it by the sampler.")
-    d.DEFINE_enum("mix", "batch", list(MIX_STRATEGIES), "ssml: how labeled and generated "
-                  "tasks are merged (alternate: whole meta-batches in blocks; batch: both in "
-                  "every meta-batch; schedule: the labeled share moves over the run).")
-    d.DEFINE_float("labeled_share", 0.5, "ssml: share of labeled tasks (the final share for "
-                   "--mix=schedule).")
-    d.DEFINE_float("labeled_share_start", 0.0, "ssml, --mix=schedule: the share at the start.")
-    d.DEFINE_integer("mix_block", 1, "ssml, --mix=alternate: meta-iterations per block.")
-    d.DEFINE_float("generated_weight", 1.0, "ssml, --mix=batch: weight of a generated "
-                   "task's query loss against a labeled task's 1 in the meta-loss, a "
-                   "weighted mean (0: the generated tasks are made but ignored).")
-    d.DEFINE_bool("labeled_query_augmentation", False, "Randomly shift the query images of "
-                  "labeled training tasks by --query_shift (never validation or test tasks).")
-    d.DEFINE_bool("query_augmentation", True, "Randomly shift the query images of generated "
-                  "tasks by --query_shift (LASIUM's recipe; never their support images).")
-    d.DEFINE_enum("query_shift", "integer", list(SHIFT_KINDS), "How query images are shifted: "
-                  "integer: whole pixels, dx and dy uniform in [-m, m), nearest, background "
-                  "fill (LASIUM's); bilinear: continuous in (-m, m), bilinear, edge fill.")
-    d.DEFINE_float("query_shift_max", 5.0, "m of --query_shift: pixels if >= 1, else a "
-                   "fraction of the image side (LASIUM: 5 pixels of Omniglot's 28).")
-    d.DEFINE_enum("gan_data", "all", ["all", "unlabeled"],
-                  "The GAN's training images: all training images (labels unused; the usual "
-                  "semi-supervised setting, and one cached GAN serves every label budget), or "
-                  "only those the label budget leaves unlabeled.")
-    d.DEFINE_string("gan_dir", "runs/gans", "Cache of trained GANs, shared by runs.")
-    d.DEFINE_integer("gan_epochs", 30, "GAN training epochs.")
-    d.DEFINE_integer("gan_batch_size", 128, "GAN batch size.")
-    d.DEFINE_float("gan_lr", 3e-4, "Adam learning rate of both GAN networks.")
-    d.DEFINE_float("gan_label_noise", 0.05, "Uniform noise moving the GAN's real/fake targets.")
-    d.DEFINE_float("gan_diversity_weight", 0.1, "Weight of the mode-seeking diversity term "
-                   "(at 1.0 the generator traded realism for diversity: white boxes).")
-    d.DEFINE_integer("gan_checkpoint_every", 5, "GAN state and generator snapshot every N epochs.")
-    d.DEFINE_enum("gan_precision", "float32", list(GAN_PRECISIONS), "The GAN networks' compute "
-                  "type: float32, or mixed_bfloat16 (bfloat16 compute, float32 weights and "
-                  "outputs; fast on CPUs with AVX512_BF16 or AMX).")
-    # ssml_ssg: the semi-supervised GAN (models/ssgan.py) and its tasks.
-    d.DEFINE_enum("ssg_formulation", "salimans", ["salimans", "separate"],
-                  "Discriminator: K class logits whose logsumexp is the real/fake logit "
-                  "(Salimans et al. 2016), or K class logits plus a separate real/fake logit.")
-    d.DEFINE_float("ssg_supervised_weight", 1.0, "Weight of the discriminator's cross-entropy "
-                   "on the labeled images.")
-    d.DEFINE_float("ssg_class_weight", 1.0, "Weight of the generator's AC-GAN term (the "
-                   "discriminator should classify G(z, c) as c).")
-    d.DEFINE_bool("ssg_feature_matching", False, "Generator matches the discriminator's mean "
-                  "features instead of the non-saturating adversarial loss.")
-    d.DEFINE_integer("ssg_mix_classes", 2, "Labeled classes mixed into each generated class's "
-                     "code (1: tasks made only of labeled classes).")
+def _generated(v) -> bool:
+    return v["method"] in GENERATED_METHODS
 
 
-class _Definer:
-    """`flags.DEFINE_*` bound to one FlagValues (tests use their own)."""
+def _mixing(v) -> bool:
+    return mixes_streams(v["method"], v["label_fraction"])
 
-    def __init__(self, flag_values):
-        self._flag_values = flag_values
 
-    def __getattr__(self, name):
-        define = getattr(flags, name)
-        return lambda *args, **kwargs: define(*args, flag_values=self._flag_values, **kwargs)
+def _mixing_by(kind: str):
+    return lambda v: _mixing(v) and v.get("mix") == kind
+
+
+def _shifting(v) -> bool:
+    return any(shifts(v))
+
+
+def _ssg(v) -> bool:
+    return v["method"] == "ssml_ssg"
+
+
+def _maml(v) -> bool:
+    return v.get("learner", "maml") == "maml"
+
+
+def setting(default, help: str, *, choices=None, at_least=None, above=None, at_most=None,
+            resumable: bool = False, bookkeeping: bool = False, read_if=None):
+    """A Config field and everything about it: its flag's default, help and choices, its
+    bounds (checked when a Config is made), whether a run may be resumed with another value
+    (`resumable`), whether it only says where things go, never what a run computes
+    (`bookkeeping`: the sweep ignores it), and which runs read it (`read_if(values)`;
+    others compute the same whatever its value)."""
+    return dataclasses.field(default=default, metadata=dict(
+        help=help, choices=choices, at_least=at_least, above=above, at_most=at_most,
+        resumable=resumable, bookkeeping=bookkeeping, read_if=read_if))
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    dataset: str
-    data_dir: str
-    omniglot_split: str
-    preset: str
-    learner: str
-    method: str
-    seed: int
-    label_scheme: str
-    label_fraction: float
-    n_way: int
-    train_n_way: int
-    k_shot: int
-    train_query: int
-    eval_query: int
-    meta_batch: int
-    iterations: int
-    meta_lr: float
-    inner_lr: float
-    inner_steps: int
-    val_inner_lr: float
-    val_inner_steps: int
-    test_inner_lr: float
-    test_inner_steps: int
-    first_order: bool
-    clip_norm: float
-    batch_norm: str
-    num_val_tasks: int
-    num_test_tasks: int
-    val_every: int
-    log_every: int
-    image_every: int
-    checkpoint_every: int
-    output_dir: str
-    eval_checkpoint: str
-    distribute: str
-    xla: bool
-    deterministic: bool
-    lasium: str
-    lasium_sigma: float
-    lasium_ro_alpha: float
-    lasium_oc_alpha: float
-    lasium_anchor_epsilon: float
-    lasium_anchor_support: bool
-    mix: str
-    labeled_share: float
-    labeled_share_start: float
-    mix_block: int
-    generated_weight: float
-    labeled_query_augmentation: bool
-    query_augmentation: bool
-    query_shift: str
-    query_shift_max: float
-    gan_data: str
-    gan_dir: str
-    gan_epochs: int
-    gan_batch_size: int
-    gan_lr: float
-    gan_label_noise: float
-    gan_diversity_weight: float
-    gan_checkpoint_every: int
-    gan_precision: str
-    ssg_formulation: str
-    ssg_supervised_weight: float
-    ssg_class_weight: float
-    ssg_feature_matching: bool
-    ssg_mix_classes: int
+    dataset: str = setting("omniglot", "Data set.", choices=DATASETS)
+    data_dir: str = setting(None, "Folder with the data; default: $SSML_DATA_DIR, ./data, then "
+                            "../shared/data.", resumable=True, bookkeeping=True)
+    omniglot_split: str = setting(
+        "character", "Omniglot class split: seeded 1200/100/323 characters, or Lake's "
+        "background/evaluation alphabets.", choices=("character", "alphabet"))
+    preset: str = setting("cpu", "Budget: cpu (2 cores, no GPU) or paper (LASIUM's, for GPUs). "
+                          "It sets the defaults of " + ", ".join(PRESET_FLAGS) + " per data "
+                          "set and method; flags given on the command line win.",
+                          choices=("cpu", "paper"), resumable=True, bookkeeping=True)
+    learner: str = setting("maml", "Meta-learner: maml (an inner loop of SGD steps from "
+                           "learned weights) or protonets (prototypical networks on the same "
+                           "network's embedding: no inner loop, far cheaper on a CPU).",
+                           choices=LEARNERS)
+    method: str = setting(
+        "maml", "maml: MAML on the labeled tasks the budget allows, with the supervised "
+        "budget; labeled_only: the same with the budget of ssml, the baseline ssml must beat; "
+        "lasium: on GAN-generated tasks only; ssml: on labeled tasks mixed with generated ones "
+        "(--mix); ssml_ssg: the same, with a semi-supervised class-conditional GAN (--ssg_*).",
+        choices=METHODS)
+    seed: int = setting(0, "Fixes data split, label subset, tasks and initialization.")
+    label_scheme: str = setting("classes", "Which training labels are kept.", choices=SCHEMES)
+    label_fraction: float = setting(1.0, "Fraction X of labels kept.", at_least=0.0, at_most=1.0)
+    n_way: int = setting(5, "Classes per task.", at_least=2)
+    train_n_way: int = setting(None, "Classes per meta-training task (default --n_way; "
+                               "protonets may train on more ways than it is tested on, as "
+                               "Snell et al.).", at_least=2)
+    k_shot: int = setting(1, "Support images per class.", at_least=1)
+    train_query: int = setting(5, "Query images per class in meta-training tasks.", at_least=1)
+    eval_query: int = setting(15, "Query images per class in validation/test tasks.",
+                              at_least=1)
+    meta_batch: int = setting(META_BATCH, "Tasks per meta-update.", at_least=1)
+    iterations: int = setting(8000, "Meta-updates.", at_least=0, resumable=True)
+    meta_lr: float = setting(1e-3, "Adam learning rate of the meta-update.", above=0.0)
+    inner_lr: float = setting(0.4, "Inner SGD learning rate in meta-training.", read_if=_maml)
+    inner_steps: int = setting(5, "Inner SGD steps in meta-training.", at_least=0,
+                               read_if=_maml)
+    val_inner_lr: float = setting(None, "Inner learning rate at validation (default "
+                                  "--inner_lr).", read_if=_maml)
+    val_inner_steps: int = setting(50, "Inner steps at validation.", at_least=0, read_if=_maml)
+    test_inner_lr: float = setting(None, "Inner learning rate at test (default --inner_lr).",
+                                   resumable=True, read_if=_maml)
+    test_inner_steps: int = setting(50, "Inner steps at test.", at_least=0, resumable=True,
+                                    read_if=_maml)
+    first_order: bool = setting(False, "First-order MAML (no second derivatives).",
+                                read_if=_maml)
+    clip_norm: float = setting(0.0, "Clip the meta-gradient to this global norm (0: off).",
+                               at_least=0.0)
+    batch_norm: str = setting("transductive", "transductive: every batch normalized by its "
+                              "own statistics (LASIUM).", choices=BATCH_NORM_MODES)
+    num_val_tasks: int = setting(100, "Fixed validation tasks.", at_least=1)
+    num_test_tasks: int = setting(1000, "Fixed test tasks.", at_least=1, resumable=True)
+    val_every: int = setting(500, "Validate (and keep the best checkpoint) every N steps.",
+                             at_least=1)
+    log_every: int = setting(50, "Log scalars and progress every N steps.", at_least=1,
+                             resumable=True, bookkeeping=True)
+    image_every: int = setting(1000, "Log a task's images every N steps.", at_least=1,
+                               resumable=True, bookkeeping=True)
+    checkpoint_every: int = setting(250, "Save a resumable checkpoint every N steps.",
+                                    at_least=1, resumable=True, bookkeeping=True)
+    output_dir: str = setting(None, "Run folder (default runs/<dataset>_<method>_...).",
+                              resumable=True, bookkeeping=True)
+    eval_checkpoint: str = setting("best", "Checkpoint to test: best, latest, or a path.",
+                                   resumable=True)
+    distribute: str = setting("default", "default: one device; mirrored: split each "
+                              "meta-batch across all GPUs.", choices=("default", "mirrored"),
+                              resumable=True)
+    xla: bool = setting(False, "Compile the meta-gradient with XLA (jit_compile).",
+                        resumable=True)
+    deterministic: bool = setting(True, "Deterministic TensorFlow ops (exact resume).")
+    # Generated (LASIUM) tasks and their GAN.
+    lasium: str = setting("n", "LASIUM sampler: n (noise), ro (toward random vectors), oc "
+                          "(toward other anchors).", choices=SAMPLERS, read_if=_generated)
+    lasium_sigma: float = setting(0.5, "LASIUM-N: std of the noise added to an anchor.",
+                                  at_least=0.0, read_if=_generated)
+    lasium_ro_alpha: float = setting(0.2, "LASIUM-RO: interpolation toward a random vector.",
+                                     read_if=_generated)
+    lasium_oc_alpha: float = setting(0.6, "LASIUM-OC: interpolation toward another anchor.",
+                                     read_if=_generated)
+    lasium_anchor_epsilon: float = setting(
+        0.0, "Redraw anchors until all pairwise squared distances exceed this (0: off; "
+        "LASIUM's Omniglot run of LASIUM-N used 246.09375, for 128-dim latents: the Omniglot "
+        "presets' value).", at_least=0.0, read_if=_generated)
+    lasium_anchor_support: bool = setting(
+        True, "The first support image of every generated class is the generator's image of "
+        "its anchor itself (LASIUM's recipe); the other members are drawn near it by the "
+        "sampler.", read_if=_generated)
+    mix: str = setting("batch", "ssml: how labeled and generated tasks are merged (alternate: "
+                       "whole meta-batches in blocks; batch: both in every meta-batch; "
+                       "schedule: the labeled share moves over the run).",
+                       choices=MIX_STRATEGIES, read_if=_mixing)
+    labeled_share: float = setting(0.5, "ssml: share of labeled tasks (the final share for "
+                                   "--mix=schedule).", at_least=0.0, at_most=1.0,
+                                   read_if=_mixing)
+    labeled_share_start: float = setting(0.0, "ssml, --mix=schedule: the share at the start.",
+                                         at_least=0.0, at_most=1.0,
+                                         read_if=_mixing_by("schedule"))
+    mix_block: int = setting(1, "ssml, --mix=alternate: meta-iterations per block.",
+                             at_least=1, read_if=_mixing_by("alternate"))
+    generated_weight: float = setting(
+        1.0, "ssml, --mix=batch: weight of a generated task's query loss against a labeled "
+        "task's 1 in the meta-loss, a weighted mean (0: the generated tasks are made but "
+        "ignored).", at_least=0.0, read_if=_mixing_by("batch"))
+    labeled_query_augmentation: bool = setting(
+        False, "Randomly shift the query images of labeled training tasks by --query_shift "
+        "(never validation or test tasks).")
+    query_augmentation: bool = setting(
+        True, "Randomly shift the query images of generated tasks by --query_shift (LASIUM's "
+        "recipe; never their support images).", read_if=_generated)
+    query_shift: str = setting(
+        "integer", "How query images are shifted: integer: whole pixels, dx and dy uniform in "
+        "[-m, m), nearest, background fill (LASIUM's); bilinear: continuous in (-m, m), "
+        "bilinear, edge fill.", choices=SHIFT_KINDS, read_if=_shifting)
+    query_shift_max: float = setting(5.0, "m of --query_shift: pixels if >= 1, else a fraction "
+                                     "of the image side (LASIUM: 5 pixels of Omniglot's 28).",
+                                     above=0.0, read_if=_shifting)
+    gan_data: str = setting(
+        "all", "The GAN's training images: all training images (labels unused; the usual "
+        "semi-supervised setting, and one cached GAN serves every label budget), or only those "
+        "the label budget leaves unlabeled.", choices=("all", "unlabeled"), read_if=_generated)
+    gan_dir: str = setting("runs/gans", "Cache of trained GANs, shared by runs.",
+                           bookkeeping=True, read_if=_generated)
+    gan_epochs: int = setting(30, "GAN training epochs (0: the untrained generator).",
+                              at_least=0, read_if=_generated)
+    gan_batch_size: int = setting(128, "GAN batch size.", at_least=1, read_if=_generated)
+    gan_lr: float = setting(3e-4, "Adam learning rate of both GAN networks.", above=0.0,
+                            read_if=_generated)
+    gan_label_noise: float = setting(0.05, "Uniform noise moving the GAN's real/fake targets.",
+                                     at_least=0.0, read_if=_generated)
+    gan_diversity_weight: float = setting(
+        0.1, "Weight of the mode-seeking diversity term (at 1.0 the generator traded realism "
+        "for diversity: white boxes).", at_least=0.0, read_if=_generated)
+    gan_checkpoint_every: int = setting(5, "GAN state and generator snapshot every N epochs.",
+                                        at_least=1, bookkeeping=True, read_if=_generated)
+    gan_precision: str = setting(
+        "float32", "The GAN networks' compute type: float32, or mixed_bfloat16 (bfloat16 "
+        "compute, float32 weights and outputs; fast on CPUs with AVX512_BF16 or AMX).",
+        choices=GAN_PRECISIONS, read_if=_generated)
+    # ssml_ssg: the semi-supervised GAN (models/ssgan.py) and its tasks.
+    ssg_formulation: str = setting(
+        "salimans", "Discriminator: K class logits whose logsumexp is the real/fake logit "
+        "(Salimans et al. 2016), or K class logits plus a separate real/fake logit.",
+        choices=("salimans", "separate"), read_if=_ssg)
+    ssg_supervised_weight: float = setting(1.0, "Weight of the discriminator's cross-entropy "
+                                           "on the labeled images.", at_least=0.0,
+                                           read_if=_ssg)
+    ssg_class_weight: float = setting(1.0, "Weight of the generator's AC-GAN term (the "
+                                      "discriminator should classify G(z, c) as c).",
+                                      at_least=0.0, read_if=_ssg)
+    ssg_feature_matching: bool = setting(False, "Generator matches the discriminator's mean "
+                                         "features instead of the non-saturating adversarial "
+                                         "loss.", read_if=_ssg)
+    ssg_mix_classes: int = setting(2, "Labeled classes mixed into each generated class's code "
+                                   "(1: tasks made only of labeled classes).", at_least=1,
+                                   read_if=_ssg)
 
     def __post_init__(self):
+        for field in dataclasses.fields(self):
+            _check_bounds(field, getattr(self, field.name))
         check = [
-            (self.n_way >= 2 and self.train_n_way >= 2, "--n_way and --train_n_way must be "
-             "at least 2."),
             (self.train_n_way == self.n_way or self.learner == "protonets",
              f"--train_n_way={self.train_n_way} differs from --n_way={self.n_way}: MAML's "
              "classifier head has --n_way outputs, so only --learner=protonets can train on "
              "other ways than it is tested on."),
-            (self.k_shot >= 1, "--k_shot must be at least 1."),
-            (self.train_query >= 1 and self.eval_query >= 1, "query sizes must be at least 1."),
-            (self.meta_batch >= 1, "--meta_batch must be at least 1."),
-            (self.iterations >= 0, "--iterations must be >= 0."),
-            (0.0 <= self.label_fraction <= 1.0, "--label_fraction must lie in [0, 1]."),
-            (self.clip_norm >= 0, "--clip_norm must be >= 0 (0 turns clipping off)."),
-            (min(self.val_every, self.log_every, self.checkpoint_every, self.image_every) >= 1,
-             "--val_every, --log_every, --image_every and --checkpoint_every must be >= 1."),
-            (self.num_test_tasks >= 1 and self.num_val_tasks >= 1,
-             "--num_val_tasks and --num_test_tasks must be >= 1."),
-            (self.gan_epochs >= 0, "--gan_epochs must be >= 0 (0: the untrained generator)."),
-            (self.gan_batch_size >= 1 and self.gan_checkpoint_every >= 1,
-             "--gan_batch_size and --gan_checkpoint_every must be >= 1."),
             (self.method != "lasium" or self.label_fraction == 0.0,
              "--method=lasium uses no labels: pass --label_fraction=0 (the GAN trains on the "
              "unlabeled pool, all training images at 0)."),
             (self.method not in ("labeled_only", "ssml_ssg") or self.label_fraction > 0.0,
              f"--method={self.method} needs labels: pass --label_fraction > 0."),
-            (self.ssg_mix_classes >= 1, "--ssg_mix_classes must be >= 1."),
-            (self.generated_weight >= 0, "--generated_weight must be >= 0."),
-            (self.query_shift_max > 0, "--query_shift_max must be > 0."),
             (not self.labeled_query_augmentation
              or (self.method != "lasium" and self.label_fraction > 0),
              "--labeled_query_augmentation shifts labeled training tasks, and this run has "
@@ -329,28 +316,50 @@ def mixes_streams(method: str, label_fraction: float) -> bool:
 def unused_fields(v) -> set:
     """Names of the Config fields that the run of config values `v` never reads: any value
     of them computes the same (labeled_only ignores --mix, say)."""
-    mixing = mixes_streams(v["method"], v["label_fraction"])
+    return {f.name for f in dataclasses.fields(Config)
+            if f.metadata["read_if"] is not None and not f.metadata["read_if"](v)}
 
-    def read(field):
-        if field.startswith(("lasium", "gan_")) or field == "query_augmentation":
-            return v["method"] in GENERATED_METHODS
-        if field in ("mix", "labeled_share"):
-            return mixing
-        if field == "labeled_share_start":
-            return mixing and v.get("mix") == "schedule"
-        if field == "mix_block":
-            return mixing and v.get("mix") == "alternate"
-        if field == "generated_weight":
-            return mixing and v.get("mix") == "batch"
-        if field.startswith("ssg_"):
-            return v["method"] == "ssml_ssg"
-        if field.startswith("query_shift"):
-            return any(shifts(v))
-        if field in INNER_LOOP_FIELDS:
-            return v.get("learner", "maml") == "maml"
-        return True
 
-    return {f.name for f in dataclasses.fields(Config) if not read(f.name)}
+def resumable_fields() -> set:
+    """The settings a run may be resumed with other values of."""
+    return {f.name for f in dataclasses.fields(Config) if f.metadata["resumable"]}
+
+
+def bookkeeping_fields() -> set:
+    """The settings that say where things go, never what a run computes."""
+    return {f.name for f in dataclasses.fields(Config) if f.metadata["bookkeeping"]}
+
+
+def _bounds(field) -> list:
+    m = field.metadata
+    return [(op, m[key]) for key, op in (("at_least", ">="), ("above", ">"), ("at_most", "<="))
+            if m[key] is not None]
+
+
+def _check_bounds(field, value):
+    if value is None:  # a default filled in later (train_n_way, val_inner_lr...)
+        return
+    ok = {">=": lambda b: value >= b, ">": lambda b: value > b, "<=": lambda b: value <= b}
+    for op, bound in _bounds(field):
+        if not ok[op](bound):  # also refuses nan
+            raise ValueError(f"--{field.name}={value} is out of range: it must be "
+                             f"{' and '.join(f'{o} {b:g}' for o, b in _bounds(field))}.")
+
+
+def define_flags(flag_values=FLAGS):
+    """One absl flag per Config field, from the field's declaration."""
+    for field in dataclasses.fields(Config):
+        m = field.metadata
+        bounds = _bounds(field)
+        help = m["help"] + (f" ({', '.join(f'{o} {b:g}' for o, b in bounds)})" if bounds else "")
+        options = dict(name=field.name, default=field.default, help=help,
+                       flag_values=flag_values)
+        if m["choices"]:
+            flags.DEFINE_enum(enum_values=list(m["choices"]), **options)
+        else:
+            define = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer,
+                      float: flags.DEFINE_float, str: flags.DEFINE_string}[field.type]
+            define(**options)
 
 
 def shifts(v) -> tuple:

@@ -28,7 +28,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 
 from databases import get_database
 from meta import evaluation, statistics, summaries
-from meta.config import GENERATED_METHODS, mixes_streams
+from meta.config import GENERATED_METHODS, mixes_streams, resumable_fields
 from meta.gan_training import GANConfig, train_or_load_gan
 from meta.maml import MAML, InnerLoop
 from meta.protonets import ProtoNets
@@ -39,11 +39,6 @@ from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
 from tasks.lasium import GeneratedTasks, LasiumConfig, generated_stream
 from tasks.mixing import MixConfig, mixed_stream, task_weights
 from tasks.seeding import derive_seed
-
-# Flags that may change between a run and its resumption without changing what it trains.
-_RESUMABLE_CHANGES = {"iterations", "eval_checkpoint", "num_test_tasks", "test_inner_lr",
-                      "test_inner_steps", "log_every", "image_every", "checkpoint_every",
-                      "data_dir", "xla", "distribute", "preset", "output_dir"}
 
 
 def load_database(c):
@@ -250,7 +245,7 @@ class Trainer:
                 theirs = json.load(f)
             # A setting the code gained after that run started is not compared: its
             # default keeps the behaviour that run had.
-            changed = sorted(k for k in mine if k not in _RESUMABLE_CHANGES
+            changed = sorted(k for k in mine if k not in resumable_fields()
                              and k in theirs and theirs[k] != mine[k])
             if changed:
                 raise ValueError(

@@ -1,11 +1,13 @@
-"""Benchmark: milliseconds per MAML meta-iteration, and the task pipelines' supply rate.
+"""Benchmark: milliseconds per meta-iteration (MAML, ProtoNets), and the task pipelines'
+supply rate.
 
     python -m run_scripts.bench_maml [--dataset=omniglot] [--repeats=5] [--steps=20]
 
 Times second-order and first-order meta-iterations at the default configuration of the
 data set (meta-batch, inner steps, query size from the flags' defaults and the preset),
 each as the median over `repeats` timed blocks of `steps` iterations, after a warm-up.
-The first-order step is the baseline measured in the same run; their ratio is reported
+The first-order step is the baseline measured in the same run; the ratios to it
+(second-order MAML, and prototypical networks on the same meta-batch) are reported
 because absolute times on shared machines are noisy. The task pipelines are timed the
 same way, alone: the labeled one (random images of the data set's size) and the
 generated one (an untrained generator of the data set's GAN, LASIUM-RO latents; its
@@ -33,6 +35,7 @@ from meta.evaluation import git_commit, write_json_atomic
 from meta.gan_training import build_gan
 from meta.trainer import gan_config
 from meta.maml import MAML, InnerLoop
+from meta.protonets import ProtoNets
 from models import gan_networks
 from models.classifier import CONFIGS, ConvNet
 from models.gan_networks import ARCHITECTURES
@@ -106,14 +109,16 @@ def main(_):
                "train_query": c.train_query, "repeats": FLAGS.repeats, "steps": FLAGS.steps,
                "device": tf.test.gpu_device_name() or "CPU", "git_commit": git_commit(),
                "command": " ".join(["python -m run_scripts.bench_maml", *sys.argv[1:]])}
-    for order in ("second_order", "first_order"):
+    for order in ("second_order", "first_order", "protonets"):
         model = ConvNet(CONFIGS[c.dataset], c.n_way, c.batch_norm)
-        maml = MAML(model, tf.keras.optimizers.Adam(c.meta_lr), InnerLoop(c.inner_steps, c.inner_lr),
-                    first_order=order == "first_order", jit_compile=c.xla)
+        optimizer = tf.keras.optimizers.Adam(c.meta_lr)
+        learner = ProtoNets(model, optimizer, jit_compile=c.xla) if order == "protonets" else \
+            MAML(model, optimizer, InnerLoop(c.inner_steps, c.inner_lr),
+                 first_order=order == "first_order", jit_compile=c.xla)
 
         def block(n):
             for _ in range(n):
-                loss, _, _ = maml.train_step(support, query)
+                loss, _, _ = learner.train_step(support, query)
             float(loss)  # wait for the last step
 
         results[f"{order}_ms"], results[f"{order}_all_ms"] = median_ms(block, FLAGS.repeats,
@@ -153,6 +158,7 @@ def main(_):
     logging.info("GAN: median ms per step of %d images: %s", c.gan_batch_size,
                  {name: round(ms, 1) for name, ms in gan_ms.items()})
     results["second_over_first_order"] = results["second_order_ms"] / results["first_order_ms"]
+    results["first_order_over_protonets"] = results["first_order_ms"] / results["protonets_ms"]
     print(json.dumps(results, indent=2))
     if FLAGS.output:
         write_json_atomic(FLAGS.output, results)

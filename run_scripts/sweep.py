@@ -54,14 +54,10 @@ def cells(dataset, methods, schemes, fractions, seeds, extra=()):
     return list(out.items())
 
 
-# Flags that do not change what a run computes.
-_BOOKKEEPING = {"data_dir", "output_dir", "gan_dir", "preset", "log_every", "image_every",
-                "checkpoint_every", "gan_checkpoint_every"}
-
 
 def _settings(config: dict) -> dict:
     """The settings that decide what a run computes."""
-    ignored = _BOOKKEEPING | config_lib.unused_fields(config)
+    ignored = config_lib.bookkeeping_fields() | config_lib.unused_fields(config)
     return {k: v for k, v in config.items() if k not in ignored}
 
 

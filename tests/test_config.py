@@ -1,0 +1,42 @@
+import dataclasses
+
+import pytest
+from absl import flags
+
+from meta import config as config_lib
+from meta.config import Config, config_from_args
+
+
+def test_every_setting_is_one_flag_with_its_declared_help_and_bounds():
+    flag_values = flags.FlagValues()
+    config_lib.define_flags(flag_values)
+    for field in dataclasses.fields(Config):
+        assert flag_values[field.name].default == field.default
+        assert flag_values[field.name].help.startswith(field.metadata["help"])
+    assert flag_values["n_way"].help == "Classes per task. (>= 2)"
+    assert flag_values["learner"].parser.enum_values == ["maml", "protonets"]
+    assert flag_values["label_fraction"].help.endswith("(>= 0, <= 1)")
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--label_fraction=nan", "--label_fraction=nan is out of range: it must be >= 0 and <= 1"),
+    ("--label_fraction=1.5", "--label_fraction=1.5 is out of range"),
+    ("--meta_batch=0", "--meta_batch=0 is out of range: it must be >= 1"),
+    ("--query_shift_max=0", "--query_shift_max=0.0 is out of range: it must be > 0")])
+def test_values_out_of_their_declared_bounds_are_refused(flag, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        config_from_args(flag)
+
+
+def test_field_metadata_says_what_a_resume_and_a_sweep_may_ignore():
+    assert {"iterations", "num_test_tasks", "output_dir"} <= config_lib.resumable_fields()
+    assert "inner_lr" not in config_lib.resumable_fields()
+    assert config_lib.bookkeeping_fields() >= {"output_dir", "gan_dir", "log_every"}
+    labeled = dataclasses.asdict(config_from_args("--method=labeled_only",
+                                                  "--label_fraction=0.1"))
+    assert {"mix", "gan_epochs", "lasium_sigma", "ssg_mix_classes"} <= \
+        config_lib.unused_fields(labeled)
+    assert "inner_lr" not in config_lib.unused_fields(labeled)
+    protonets = dataclasses.asdict(config_from_args("--learner=protonets"))
+    assert {"inner_lr", "test_inner_steps", "first_order"} <= \
+        config_lib.unused_fields(protonets)
