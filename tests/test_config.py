@@ -12,7 +12,7 @@ def test_every_setting_is_one_flag_with_its_declared_help_and_bounds():
     config_lib.define_flags(flag_values)
     for field in dataclasses.fields(Config):
         assert flag_values[field.name].default == field.default
-        assert flag_values[field.name].help.startswith(field.metadata["help"])
+        assert field.metadata["help"] in flag_values[field.name].help
     assert flag_values["n_way"].help == "Classes per task. (>= 2)"
     assert flag_values["learner"].parser.enum_values == ["maml", "protonets"]
     assert flag_values["label_fraction"].help.endswith("(>= 0, <= 1)")
