@@ -6,7 +6,7 @@ setup(
     version="0.1.0",
     description="Semi-supervised meta-learning with LASIUM GAN-generated tasks",
     python_requires=">=3.9,<3.12",
-    packages=["databases", "tasks", "meta", "models", "run_scripts"],
+    packages=["infra", "databases", "tasks", "meta", "models", "run_scripts"],
     install_requires=[
         # tensorflow-addons only imports on TensorFlow <= 2.15, hence these pins.
         "tensorflow==2.15.1",

@@ -1,5 +1,6 @@
-"""One trainer: data -> tasks -> meta-learner (MAML or ProtoNets) -> checkpoints, TensorBoard,
-test results.
+"""The trainer: data -> tasks -> meta-learner (MAML or ProtoNets) -> checkpoints, TensorBoard,
+test accuracies; and `run`, which trains, tests and writes the results. The components come
+from meta/builders.py, the results JSON from meta/results.py.
 
 Run state lives in ``config.output_dir``:
   ckpt/         resumable checkpoints (weights, optimizer, step, best validation accuracy)
@@ -16,131 +17,27 @@ exactly where the killed one stopped.
 import dataclasses
 import json
 import os
-import resource
-import shlex
-import sys
 import time
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from tensorboard.plugins.hparams import api as hparams_api
 
-from databases import get_database
-from meta import evaluation, statistics, summaries
-from meta.config import GENERATED_METHODS, mixes_streams, resumable_fields
-from meta.gan_training import GANConfig, train_or_load_gan
-from meta.maml import MAML, InnerLoop
-from meta.protonets import ProtoNets
+from infra.atomic_io import write_json_atomic
+from meta import results as results_lib
+from meta import statistics, summaries
+from meta.builders import (generated_tasks, labeled_images, load_database, make_learner,
+                           make_strategy, mix_config, query_shift, train_or_load_run_gan)
+from meta.config import resumable_fields
+from meta.maml import InnerLoop
+from meta.process import set_determinism
 from models.classifier import CONFIGS, ConvNet
 from tasks import label_budget
-from tasks.augmentation import QueryShift, with_shifted_queries
+from tasks.augmentation import with_shifted_queries
 from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
-from tasks.lasium import GeneratedTasks, LasiumConfig, generated_stream
-from tasks.mixing import MixConfig, mixed_stream, task_weights
+from tasks.lasium import generated_stream
+from tasks.mixing import mixed_stream, task_weights
 from tasks.seeding import derive_seed
-
-
-def load_database(c):
-    return get_database(c.dataset, data_dir=c.data_dir, seed=derive_seed(c.seed, "split"),
-                        **({"split": c.omniglot_split} if c.dataset == "omniglot" else {}))
-
-
-def labeled_images(c, train) -> np.ndarray:
-    """Mask of the training images whose labels the budget keeps; the rest is unlabeled."""
-    return label_budget.select_labeled(train.labels, c.label_scheme, c.label_fraction,
-                                       derive_seed(c.seed, "labels"))
-
-
-def gan_inputs(c, train, labeled_mask):
-    """The GAN's training images (never validation or test classes) and, for ssml_ssg,
-    its labeled images with their classes renumbered 0..K-1 (else None)."""
-    images = train.images if c.gan_data == "all" else train.images[~labeled_mask]
-    if c.method != "ssml_ssg":
-        return images, None
-    classes = np.unique(train.labels[labeled_mask], return_inverse=True)[1].astype(np.int32)
-    return images, (train.images[labeled_mask], classes)
-
-
-def gan_config(c, num_classes: int = 0) -> GANConfig:
-    return GANConfig(epochs=c.gan_epochs, batch_size=c.gan_batch_size, learning_rate=c.gan_lr,
-                     label_noise=c.gan_label_noise, diversity_weight=c.gan_diversity_weight,
-                     checkpoint_every=c.gan_checkpoint_every, seed=derive_seed(c.seed, "gan"),
-                     num_classes=num_classes, formulation=c.ssg_formulation,
-                     supervised_weight=c.ssg_supervised_weight, class_weight=c.ssg_class_weight,
-                     feature_matching=c.ssg_feature_matching, precision=c.gan_precision)
-
-
-ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
-
-
-def restart_with_onednn(module: str):
-    """Starts `python -m module` again with the same arguments and oneDNN on, unless the
-    environment sets TF_ENABLE_ONEDNN_OPTS either way or there is a GPU.
-
-    TensorFlow decides from the CPU's features whether to use oneDNN, and on this project's
-    AVX2 AMD machines it does not; there the GAN's transposed convolutions run about 3x
-    slower without it, while MAML's small convolutions run faster without it
-    (run_scripts/bench_onednn.py). So the programs that train or sample a GAN ask for it.
-    TensorFlow reads the variable once, when it loads: hence a restart, not a setting."""
-    if ONEDNN in os.environ or tf.config.list_physical_devices("GPU"):
-        return
-    logging.info("Restarting with %s=1: the GAN runs faster with oneDNN on this CPU.", ONEDNN)
-    os.environ[ONEDNN] = "1"
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", module, *sys.argv[1:]])
-
-
-def set_determinism(c):
-    """Deterministic ops (the default), so that a resumed run or a retrained GAN is exact."""
-    if c.deterministic:
-        tf.config.experimental.enable_op_determinism()
-
-
-def train_or_load_run_gan(c, train, labeled_mask):
-    """The GAN of run configuration `c` (trained, or loaded from the cache)."""
-    images, labeled = gan_inputs(c, train, labeled_mask)
-    num_classes = 0 if labeled is None else int(labeled[1].max()) + 1
-    return train_or_load_gan(c.dataset, images, gan_config(c, num_classes), c.gan_dir, labeled)
-
-
-def generated_tasks(c, gan, shape: TaskShape, image_shape) -> GeneratedTasks:
-    """The LASIUM tasks that run configuration `c` draws from `gan`."""
-    lasium = LasiumConfig(c.lasium, c.lasium_sigma, c.lasium_ro_alpha, c.lasium_oc_alpha,
-                          c.lasium_anchor_epsilon, c.lasium_anchor_support)
-    return GeneratedTasks(gan.generator, gan.latent_dim, shape, image_shape, lasium,
-                          query_shift(c) if c.query_augmentation else None,
-                          gan.num_classes, c.ssg_mix_classes)
-
-
-def query_shift(c) -> QueryShift:
-    return QueryShift(c.query_shift, c.query_shift_max)
-
-
-def mix_config(c) -> MixConfig:
-    """maml, labeled_only: labeled tasks only; lasium: generated only; ssml: the mix the
-    flags choose (generated only where no label exists, which is LASIUM)."""
-    if mixes_streams(c.method, c.label_fraction):
-        return MixConfig(c.mix, c.labeled_share, c.mix_block, c.labeled_share_start, c.iterations)
-    return MixConfig("batch", 0.0 if c.method in GENERATED_METHODS else 1.0)
-
-
-def make_learner(c, model, optimizer, strategy, weights):
-    options = dict(clip_norm=c.clip_norm, strategy=strategy, jit_compile=c.xla,
-                   task_weights=weights)
-    if c.learner == "protonets":
-        return ProtoNets(model, optimizer, **options)
-    return MAML(model, optimizer, InnerLoop(c.inner_steps, c.inner_lr),
-                first_order=c.first_order, **options)
-
-
-def make_strategy(name: str) -> tf.distribute.Strategy:
-    """`mirrored` replicates over all GPUs, or over all logical CPUs where there is no GPU."""
-    if name == "mirrored":
-        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-        return tf.distribute.MirroredStrategy([d.name for d in devices])
-    return tf.distribute.get_strategy()
 
 
 class Trainer:
@@ -227,15 +124,6 @@ class Trainer:
                           else (self.test_sampler, c.num_test_tasks))
         return task_stream(sampler, derive_seed(c.seed, f"{split}_tasks"), count=count).prefetch(8)
 
-    def test_task_identity(self) -> dict:
-        """What fixes the test tasks: runs with equal identities were tested on the same
-        tasks, in the same order, so their per-task accuracies can be paired."""
-        c = self.config
-        return {"dataset": c.dataset, "data": os.path.basename(self.database.source),
-                "omniglot_split": c.omniglot_split if c.dataset == "omniglot" else None,
-                "seed": c.seed, "count": c.num_test_tasks, "n_way": c.n_way,
-                "k_shot": c.k_shot, "query": c.eval_query}
-
     # ----------------------------------------------------------------- training
     def _check_or_write_config(self):
         path = os.path.join(self.config.output_dir, "config.json")
@@ -252,7 +140,7 @@ class Trainer:
                     f"{self.config.output_dir} holds a run with other settings "
                     f"({', '.join(f'{k}: {theirs.get(k)!r} -> {mine[k]!r}' for k in changed)}). "
                     "Pass a new --output_dir, or the same flags to resume it.")
-        evaluation.write_json_atomic(path, mine)
+        write_json_atomic(path, mine)
 
     def _history(self):
         path = os.path.join(self.config.output_dir, "history.json")
@@ -332,7 +220,7 @@ class Trainer:
         return {"step": step, "val_accuracy": mean, "val_ci95": ci}
 
     def _save_history(self, history):
-        evaluation.write_json_atomic(os.path.join(self.config.output_dir, "history.json"), history)
+        write_json_atomic(os.path.join(self.config.output_dir, "history.json"), history)
 
     # ----------------------------------------------------------------- testing
     def _restore_for_test(self) -> str:
@@ -347,6 +235,7 @@ class Trainer:
         return path
 
     def test(self):
+        """The checkpoint tested and its accuracy on each test task, in test-task order."""
         c = self.config
         checkpoint = self._restore_for_test()
         logging.info("Testing %s (%s) on %d fixed test tasks.", checkpoint, c.learner if
@@ -355,31 +244,7 @@ class Trainer:
         report = lambda n: n % 100 == 0 and logging.info("  test task %d/%d", n, c.num_test_tasks)  # noqa
         accuracies = self.learner.evaluate(self.eval_tasks("test"),
                                         InnerLoop(c.test_inner_steps, c.test_inner_lr), report)
-        mean, ci = statistics.mean_ci95(accuracies)
-        return {"test_accuracy": mean, "test_ci95": ci, "num_test_tasks": len(accuracies),
-                "checkpoint": checkpoint, "test_tasks": self.test_task_identity(),
-                # One per test task, in test-task order, for paired comparisons.
-                "test_task_accuracies": [round(a, 6) for a in accuracies]}
-
-
-def _log_hparams(c, results):
-    """The run's flags and final metrics for TensorBoard's HParams dashboard, so runs of a
-    sweep can be compared there (`tensorboard --logdir runs`)."""
-    flags = {k: v for k, v in dataclasses.asdict(c).items()
-             if isinstance(v, (bool, int, float, str))}
-    with tf.summary.create_file_writer(os.path.join(c.output_dir, "tb", "hparams")).as_default():
-        hparams_api.hparams(flags, trial_id=c.output_dir)
-        for key in ("test_accuracy", "test_ci95"):
-            tf.summary.scalar(key, results[key], step=c.iterations)
-
-
-def command_line() -> str:
-    """The command that reproduces this run, as the user would type it (from the repo root)."""
-    command = os.environ.get("SSML_RUN_COMMAND")  # set by run_scripts/*.sh
-    if command:
-        return command
-    module = "python -m run_scripts." + os.path.splitext(os.path.basename(sys.argv[0]))[0]
-    return " ".join([module] + [shlex.quote(a) for a in sys.argv[1:]])
+        return checkpoint, accuracies
 
 
 def _minutes(seconds: float) -> str:
@@ -388,41 +253,21 @@ def _minutes(seconds: float) -> str:
 
 def run(config, database=None) -> dict:
     """Train (or resume), test, and write ``results.json``; returns the results."""
-    commit = evaluation.git_commit()  # before training: the code that ran, not later edits
+    commit = results_lib.git_commit()  # before training: the code that ran, not later edits
     setup_start = time.perf_counter()
     trainer = Trainer(config, database)  # loads data, trains or loads the GAN
     setup_seconds = time.perf_counter() - setup_start
     history = trainer.train()
     test_start = time.perf_counter()
-    tested = trainer.test()
-    test_seconds = time.perf_counter() - test_start
-    c = config
-    results = {
-        "dataset": c.dataset, "method": c.method, "label_scheme": c.label_scheme,
-        "label_fraction": c.label_fraction, "n_way": c.n_way, "k_shot": c.k_shot,
-        "seed": c.seed, "iterations": c.iterations,
-        # This invocation's set-up (data, GAN training unless cached) and test, plus the
-        # training over all resumptions (validation included).
-        "wall_seconds": setup_seconds + float(trainer.train_seconds.numpy()) + test_seconds,
-        "setup_seconds": setup_seconds, "train_seconds": float(trainer.train_seconds.numpy()),
-        "test_seconds": test_seconds,
-        "command": command_line(),
-        "git_commit": commit, "data_source": trainer.database.source,
-        "config": dataclasses.asdict(c), "val_history": history,
-        # Peak resident memory of this process (Linux reports KiB).
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        # oneDNN or Eigen CPU kernels ("unset": TensorFlow chose); they differ in the last bits.
-        "tf_enable_onednn_opts": os.environ.get(ONEDNN, "unset"),
-        "labeled_images": trainer.labeled.num_labeled,
-        "labeled_classes": trainer.labeled.num_classes,
-        **tested,
-    }
-    evaluation.check_results(results)
-    _log_hparams(c, results)
-    path = os.path.join(c.output_dir, "results.json")
-    evaluation.write_json_atomic(path, results)
+    checkpoint, accuracies = trainer.test()
+    seconds = dict(setup=setup_seconds, train=float(trainer.train_seconds.numpy()),
+                   test=time.perf_counter() - test_start)
+    results = results_lib.run_results(
+        config, database=trainer.database, labeled=trainer.labeled, history=history,
+        checkpoint=checkpoint, accuracies=accuracies, seconds=seconds, commit=commit)
+    path = results_lib.save_run_results(config, results)
     logging.info("Test accuracy %.2f%% +- %.2f (%d tasks). Results: %s  TensorBoard: "
                  "tensorboard --logdir %s", 100 * results["test_accuracy"],
                  100 * results["test_ci95"], results["num_test_tasks"], path,
-                 os.path.join(c.output_dir, "tb"))
+                 os.path.join(config.output_dir, "tb"))
     return results

@@ -31,11 +31,12 @@ import tensorflow as tf
 from absl import app, flags, logging
 
 from meta import config as config_lib
-from meta.evaluation import git_commit, write_json_atomic
+from infra.atomic_io import write_json_atomic
+from meta.builders import gan_config
 from meta.gan_training import build_gan
-from meta.trainer import gan_config
 from meta.maml import MAML, InnerLoop
 from meta.protonets import ProtoNets
+from meta.results import git_commit
 from models import gan_networks
 from models.classifier import CONFIGS, ConvNet
 from models.gan_networks import ARCHITECTURES

@@ -17,8 +17,9 @@ import tempfile
 
 from absl import app, flags, logging
 
-from meta.evaluation import git_commit, write_json_atomic
-from meta.trainer import ONEDNN
+from infra.atomic_io import write_json_atomic
+from meta.process import ONEDNN
+from meta.results import git_commit
 
 flags.DEFINE_string("dataset", "omniglot", "Data set whose networks are timed.")
 flags.DEFINE_integer("rounds", 3, "Rounds of (off, on) runs; medians over them.")

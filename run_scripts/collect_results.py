@@ -13,7 +13,8 @@ import os
 
 from absl import app, flags
 
-from meta.evaluation import check_results, write_json_atomic
+from infra.atomic_io import write_json_atomic
+from meta.results import check_results
 
 flags.DEFINE_string("root", None, "Folder outside the repository the runs were kept in.",
                     required=True)

@@ -12,7 +12,8 @@ import collections
 
 from absl import app, flags
 
-from meta.evaluation import define_readme_flags, replace_block, write_figure_atomic
+from infra.atomic_io import write_figure_atomic
+from meta.readme_blocks import define_readme_flags, replace_block
 from run_scripts.report import load, sampler_name
 
 FLAGS = flags.FLAGS

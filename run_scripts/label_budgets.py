@@ -14,8 +14,8 @@ import sys
 from absl import app, flags
 
 from meta import config as config_lib
-from meta import trainer
-from meta.evaluation import define_readme_flags, replace_block
+from meta import builders
+from meta.readme_blocks import define_readme_flags, replace_block
 from tasks import label_budget
 
 FLAGS = flags.FLAGS
@@ -28,7 +28,7 @@ def budget_rows(c, train, schemes, fractions):
     for scheme in schemes:
         for fraction in fractions:
             budget = dataclasses.replace(c, label_scheme=scheme, label_fraction=fraction)
-            mask = trainer.labeled_images(budget, train)
+            mask = builders.labeled_images(budget, train)
             pool = label_budget.labeled_pool(train.labels, mask, per_class)
             rows.append((scheme, fraction, pool.num_labeled, pool.num_classes, len(pool.indices)))
     return rows
@@ -56,7 +56,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unknown arguments: {argv[1:]} (flags look like --name=value).")
     c = config_lib.Config.from_flags()
-    rows = budget_rows(c, trainer.load_database(c).train, FLAGS.schemes,
+    rows = budget_rows(c, builders.load_database(c).train, FLAGS.schemes,
                        [float(f) for f in FLAGS.fractions])
     table = markdown_table(rows, c.n_way, c.k_shot + c.train_query)
     print(table)

@@ -26,10 +26,11 @@ import textwrap
 
 from absl import app, flags
 
+from infra.atomic_io import write_figure_atomic, write_text_atomic
 from meta.config import MIXING_METHODS, mix_name
+from meta.readme_blocks import define_readme_flags, replace_block
+from meta.results import check_results
 from meta.statistics import mean_t_interval, paired_difference
-from meta.evaluation import (check_results, define_readme_flags, replace_block,
-                             write_figure_atomic, write_text_atomic)
 
 FLAGS = flags.FLAGS
 

@@ -14,8 +14,10 @@ import re
 
 from absl import app, flags
 
+from infra.atomic_io import write_figure_atomic
 from meta.config import GENERATED_METHODS, SAMPLER_PARAMETER
-from meta.evaluation import check_results, define_readme_flags, replace_block, write_figure_atomic
+from meta.readme_blocks import define_readme_flags, replace_block
+from meta.results import check_results
 
 FLAGS = flags.FLAGS
 

@@ -23,8 +23,8 @@ import sys
 
 from absl import app, flags
 
+from infra.atomic_io import write_json_atomic
 from meta import config as config_lib
-from meta.evaluation import write_json_atomic
 from tasks.label_budget import SCHEMES
 
 FLAGS = flags.FLAGS

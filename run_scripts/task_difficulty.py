@@ -25,9 +25,12 @@ import sys
 import numpy as np
 from absl import app, flags
 
+from infra.atomic_io import write_json_atomic
+from meta import builders
 from meta import config as config_lib
-from meta import trainer
-from meta.evaluation import define_readme_flags, git_commit, replace_block, write_json_atomic
+from meta.process import restart_with_onednn
+from meta.readme_blocks import define_readme_flags, replace_block
+from meta.results import git_commit
 from meta.statistics import mean_ci95
 from tasks import label_budget
 from tasks.labeled import TaskSampler, TaskShape, task_stream
@@ -76,7 +79,7 @@ def real_batches(images, labels, shape, seed, count, name):
 
 
 def generated_batches(c, gan, shape, image_shape, seed, count):
-    stream = generated_stream(trainer.generated_tasks(c, gan, shape, image_shape), seed, _CHUNK)
+    stream = generated_stream(builders.generated_tasks(c, gan, shape, image_shape), seed, _CHUNK)
     return stream.take(-(-count // _CHUNK)).as_numpy_iterator()
 
 
@@ -84,7 +87,7 @@ def measure(c, database, values, num_tasks):
     """The report for run configuration `c` (see the module's docstring)."""
     shape = TaskShape(c.n_way, c.k_shot, c.train_query)
     train, seed = database.train, derive_seed(c.seed, "task_difficulty")
-    labeled_mask = trainer.labeled_images(c, train)
+    labeled_mask = builders.labeled_images(c, train)
     report = {"real": {"test classes": summarize(real_batches(
         database.test.images, database.test.labels, shape, seed, num_tasks, "test"))}}
     pool = label_budget.labeled_pool(train.labels, labeled_mask, shape.per_class)
@@ -92,7 +95,7 @@ def measure(c, database, values, num_tasks):
         report["real"]["labeled training classes"] = summarize(real_batches(
             train.images[pool.indices], train.labels[pool.indices], shape, seed, num_tasks,
             "labeled training tasks"))
-    gan = trainer.train_or_load_run_gan(c, train, labeled_mask)
+    gan = builders.train_or_load_run_gan(c, train, labeled_mask)
     parameter = config_lib.SAMPLER_PARAMETER[c.lasium]
     report.update(sampler=c.lasium, parameter=parameter, gan_epochs=c.gan_epochs,
                   query_augmentation=c.query_augmentation, generated=[])
@@ -133,11 +136,11 @@ def main(argv):
         with open(FLAGS.from_json) as f:
             report = json.load(f)
     else:
-        trainer.restart_with_onednn("run_scripts.task_difficulty")
+        restart_with_onednn("run_scripts.task_difficulty")
         c = config_lib.Config.from_flags()
         default = getattr(c, config_lib.SAMPLER_PARAMETER[c.lasium])
         values = [float(v) for v in FLAGS.values or [default]]
-        report = measure(c, trainer.load_database(c), values, FLAGS.num_tasks)
+        report = measure(c, builders.load_database(c), values, FLAGS.num_tasks)
         report.update(command=" ".join(["python -m run_scripts.task_difficulty", *sys.argv[1:]]),
                       git_commit=git_commit(), dataset=c.dataset, n_way=c.n_way,
                       k_shot=c.k_shot, train_query=c.train_query)

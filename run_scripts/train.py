@@ -5,6 +5,7 @@ from absl import app, logging
 
 from meta import config as config_lib
 from meta import trainer
+from meta.process import restart_with_onednn
 
 config_lib.define_flags()
 
@@ -14,7 +15,7 @@ def main(argv):
         raise app.UsageError(f"Unknown arguments: {argv[1:]} (flags look like --name=value).")
     config = config_lib.Config.from_flags()
     if config.method in config_lib.GENERATED_METHODS:
-        trainer.restart_with_onednn("run_scripts.train")
+        restart_with_onednn("run_scripts.train")
     logging.info("Output folder: %s", config.output_dir)
     trainer.run(config)
 

@@ -7,8 +7,9 @@ budget decide the images it trains on, so a later run with the same flags reuses
 """
 from absl import app
 
+from meta import builders
 from meta import config as config_lib
-from meta import trainer
+from meta.process import restart_with_onednn, set_determinism
 
 config_lib.define_flags()
 
@@ -16,11 +17,11 @@ config_lib.define_flags()
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unknown arguments: {argv[1:]} (flags look like --name=value).")
-    trainer.restart_with_onednn("run_scripts.train_gan")
+    restart_with_onednn("run_scripts.train_gan")
     c = config_lib.Config.from_flags()
-    trainer.set_determinism(c)
-    train = trainer.load_database(c).train
-    trainer.train_or_load_run_gan(c, train, trainer.labeled_images(c, train))
+    set_determinism(c)
+    train = builders.load_database(c).train
+    builders.train_or_load_run_gan(c, train, builders.labeled_images(c, train))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 import util
+from meta import builders
 from meta import trainer as trainer_lib
 from meta.config import config_from_args
 from meta.gan_training import GANConfig, build_gan, snapshots, train_or_load_gan, cache_dir
@@ -118,11 +119,11 @@ def test_gan_trains_on_training_images_only(tmp_path, monkeypatch, gan_data):
         seen["images"] = images
         return util.FakeGAN()
 
-    monkeypatch.setattr(trainer_lib, "train_or_load_gan", fake_train)
+    monkeypatch.setattr(builders, "train_or_load_gan", fake_train)
     db = util.database()
     trainer_lib.Trainer(config_from_args("--method=ssml", "--label_fraction=0.5",
                                          f"--gan_data={gan_data}", f"--output_dir={tmp_path}"), db)
-    labeled = trainer_lib.labeled_images(config_from_args("--label_fraction=0.5"), db.train)
+    labeled = builders.labeled_images(config_from_args("--label_fraction=0.5"), db.train)
     expected = db.train.images if gan_data == "all" else db.train.images[~labeled]
     np.testing.assert_array_equal(seen["images"], expected)
     held_out = {x.tobytes() for x in np.concatenate([db.val.images, db.test.images])}

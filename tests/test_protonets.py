@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 import util
-from meta import trainer as trainer_lib
+from meta import builders
 from meta.config import config_from_args
 from meta.protonets import ProtoNets, prototype_logits
 from meta.trainer import Trainer, run
@@ -52,7 +52,7 @@ def test_only_the_embedding_is_trained_and_zero_weighted_tasks_do_not_count():
 
 
 def test_ssml_stream_trains_protonets_on_more_ways_end_to_end(tmp_path, monkeypatch):
-    monkeypatch.setattr(trainer_lib, "train_or_load_gan", lambda *args: util.FakeGAN())
+    monkeypatch.setattr(builders, "train_or_load_gan", lambda *args: util.FakeGAN())
     c = config(tmp_path, "--learner=protonets", "--method=ssml", "--label_fraction=0.5",
                "--generated_weight=0.5", "--train_n_way=8", "--iterations=4", "--val_every=2")
     assert c.output_dir.endswith("run")

@@ -87,7 +87,7 @@ def test_plot_is_written(tmp_path):
 
 
 def test_readme_block_is_replaced_and_a_missing_block_is_an_error(tmp_path):
-    from meta.evaluation import replace_block
+    from meta.readme_blocks import replace_block
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- sweep -->\nold\n<!-- /sweep -->\nend\n")
     replace_block(str(readme), "sweep", "new table")

@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 
 import util
-from meta import evaluation
-from meta import trainer as trainer_lib
+from meta import builders
+from meta.results import check_results
 from meta.config import config_from_args
 from meta.trainer import Trainer, run
 
@@ -51,7 +51,7 @@ def test_run_writes_results_with_provenance(tmp_path):
     with open(tmp_path / "run" / "results.json") as f:
         written = json.load(f)
     assert written == json.loads(json.dumps(results))
-    evaluation.check_results(written)
+    check_results(written)
     assert 0.0 <= written["test_accuracy"] <= 1.0 and written["num_test_tasks"] == 5
     # One accuracy per test task, and what fixes those tasks, for paired comparisons.
     assert len(written["test_task_accuracies"]) == 5
@@ -130,7 +130,8 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
         import util
         from meta.config import config_from_args
         from meta.maml import MAML, InnerLoop
-        from meta.trainer import Trainer, make_strategy
+        from meta.builders import make_strategy
+        from meta.trainer import Trainer
         from models.classifier import OMNIGLOT, ConvNet
         from tasks.labeled import TaskSampler, TaskShape, meta_batches, task_stream
         db = util.database()
@@ -188,7 +189,7 @@ def test_real_omniglot_smoke(tmp_path):
     ("ssml", "0.5", "1", {"labeled"}), ("labeled_only", "0.5", "0.5", {"labeled"})])
 def test_each_method_gets_the_streams_it_should(tmp_path, monkeypatch, method, fraction, share,
                                                 expect):
-    monkeypatch.setattr(trainer_lib, "train_or_load_gan", lambda *args: util.FakeGAN())
+    monkeypatch.setattr(builders, "train_or_load_gan", lambda *args: util.FakeGAN())
     c = config(tmp_path, f"--method={method}", f"--label_fraction={fraction}", "--mix=batch",
                f"--labeled_share={share}")
     trainer = Trainer(c, util.database())
@@ -261,7 +262,7 @@ def test_gan_programs_restart_with_onednn_unless_the_user_chose(tmp_path, preset
     env["PYTHONPATH"] = str(tmp_path)
     if preset:
         env["TF_ENABLE_ONEDNN_OPTS"] = preset
-    script = ("from meta.trainer import restart_with_onednn\n"
+    script = ("from meta.process import restart_with_onednn\n"
               "restart_with_onednn('show_onednn')\nprint('went on')\n")
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=300)

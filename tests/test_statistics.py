@@ -1,10 +1,6 @@
-import json
-import os
-
 import numpy as np
 import pytest
 
-from meta.evaluation import write_json_atomic
 from meta import statistics
 from meta.statistics import mean_ci95
 
@@ -17,17 +13,6 @@ def test_ci95_is_1_96_std_over_sqrt_n():
     assert mean_ci95([0.7] * 10) == (pytest.approx(0.7), 0.0)
     with pytest.raises(ValueError):
         mean_ci95([])
-
-
-def test_json_is_replaced_whole_and_readable(tmp_path):
-    path = tmp_path / "out" / "r.json"
-    write_json_atomic(str(path), {"a": 1})
-    write_json_atomic(str(path), {"a": 2})
-    assert json.loads(path.read_text()) == {"a": 2}
-    assert os.listdir(path.parent) == ["r.json"] and (path.stat().st_mode & 0o044) == 0o044
-    with pytest.raises(TypeError):
-        write_json_atomic(str(path), {"a": object()})
-    assert json.loads(path.read_text()) == {"a": 2} and os.listdir(path.parent) == ["r.json"]
 
 
 @pytest.mark.parametrize("df, t", [(1, 12.7062), (2, 4.3027), (4, 2.7764), (29, 2.0452),
