@@ -1,7 +1,5 @@
 """Reading and atomically writing the .npz archives described in PROVENANCE.md."""
-import os
 import pathlib
-import tempfile
 import zipfile
 import zlib
 from typing import Dict, Iterable, Mapping
@@ -9,6 +7,7 @@ from typing import Dict, Iterable, Mapping
 import numpy as np
 
 from databases.base import PathLike
+from infra.atomic_io import atomic_file
 
 _REMAKE = "Re-create it with `python -m databases.prepare` (see --help)."
 
@@ -44,16 +43,5 @@ def save_npz_atomic(path: PathLike, arrays: Mapping[str, np.ndarray]):
     if pickled:
         # load_npz refuses pickles, so such a file could never be read back.
         raise ValueError(f"Cannot write {path}: arrays {pickled} have dtype object.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The temp file lives in the same folder so that os.replace is a same-filesystem rename.
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez_compressed(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temp_name, 0o644)  # mkstemp makes it owner-only; data files are shareable
-        os.replace(temp_name, path)
-    except BaseException:
-        os.unlink(temp_name)
-        raise
+    with atomic_file(path) as file:
+        np.savez_compressed(file, **arrays)
