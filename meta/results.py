@@ -99,10 +99,18 @@ def _log_hparams(c, results):
             tf.summary.scalar(key, results[key], step=c.iterations)
 
 
-def command_line() -> str:
-    """The command that reproduces this run, as the user would type it (from the repo root)."""
-    command = os.environ.get("SSML_RUN_COMMAND")  # set by run_scripts/*.sh
+def reproduce_command(module: str, args) -> str:
+    """`python -m <module> <args>` as one types it from the repository root, each argument
+    quoted for the shell."""
+    return " ".join(["python", "-m", module, *map(shlex.quote, args)])
+
+
+def command_line(args=None) -> str:
+    """The command that reproduces what this program makes: the one a run_scripts/*.sh was
+    called with (it sets SSML_RUN_COMMAND), else `python -m run_scripts.<this script>` with
+    `args` (default: all its arguments)."""
+    command = os.environ.get("SSML_RUN_COMMAND")
     if command:
         return command
-    module = "python -m run_scripts." + os.path.splitext(os.path.basename(sys.argv[0]))[0]
-    return " ".join([module] + [shlex.quote(a) for a in sys.argv[1:]])
+    script = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    return reproduce_command(f"run_scripts.{script}", sys.argv[1:] if args is None else args)

@@ -23,7 +23,6 @@ are the same network.)
 import dataclasses
 import json
 import statistics
-import sys
 import time
 
 import numpy as np
@@ -36,7 +35,7 @@ from meta.builders import gan_config
 from meta.gan_training import build_gan
 from meta.maml import MAML, InnerLoop
 from meta.protonets import ProtoNets
-from meta.results import git_commit
+from meta.results import command_line, git_commit
 from models import gan_networks
 from models.classifier import CONFIGS, ConvNet
 from models.gan_networks import ARCHITECTURES
@@ -109,7 +108,7 @@ def main(_):
     results = {"dataset": c.dataset, "meta_batch": c.meta_batch, "inner_steps": c.inner_steps,
                "train_query": c.train_query, "repeats": FLAGS.repeats, "steps": FLAGS.steps,
                "device": tf.test.gpu_device_name() or "CPU", "git_commit": git_commit(),
-               "command": " ".join(["python -m run_scripts.bench_maml", *sys.argv[1:]])}
+               "command": command_line()}
     for order in ("second_order", "first_order", "protonets"):
         model = ConvNet(CONFIGS[c.dataset], c.n_way, c.batch_norm)
         optimizer = tf.keras.optimizers.Adam(c.meta_lr)

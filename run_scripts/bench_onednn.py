@@ -19,7 +19,7 @@ from absl import app, flags, logging
 
 from infra.atomic_io import write_json_atomic
 from meta.process import ONEDNN
-from meta.results import git_commit
+from meta.results import command_line, git_commit
 
 flags.DEFINE_string("dataset", "omniglot", "Data set whose networks are timed.")
 flags.DEFINE_integer("rounds", 3, "Rounds of (off, on) runs; medians over them.")
@@ -61,7 +61,7 @@ def main(argv):
     medians = {onednn: {k: statistics.median(run[k] for run in done) for k in TIMINGS}
                for onednn, done in runs.items()}
     results = {
-        "command": " ".join(["python -m run_scripts.bench_onednn", *sys.argv[1:]]),
+        "command": command_line(),
         "git_commit": git_commit(), "cpu": cpu_model(), "dataset": FLAGS.dataset,
         "rounds": FLAGS.rounds, "repeats": FLAGS.repeats, "steps": FLAGS.steps,
         "onednn_off": {k: [run[k] for run in runs["0"]] for k in TIMINGS},

@@ -16,6 +16,7 @@ from absl import app, flags
 from meta import config as config_lib
 from meta import builders
 from meta.readme_blocks import define_readme_flags, replace_block
+from meta.results import command_line
 from tasks import label_budget
 
 FLAGS = flags.FLAGS
@@ -61,8 +62,7 @@ def main(argv):
     table = markdown_table(rows, c.n_way, c.k_shot + c.train_query)
     print(table)
     if FLAGS.readme:
-        command = " ".join(["python -m run_scripts.label_budgets",
-                            *(a for a in sys.argv[1:] if not a.startswith("--readme"))])
+        command = command_line([a for a in sys.argv[1:] if not a.startswith("--readme")])
         replace_block(FLAGS.readme, FLAGS.block, f"{table}\n\n`{command}`")
 
 

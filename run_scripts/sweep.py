@@ -17,7 +17,6 @@ Afterwards `python -m run_scripts.plot_results <results_dir>/*.json` draws the s
 import dataclasses
 import json
 import os
-import shlex
 import subprocess
 import sys
 
@@ -25,6 +24,7 @@ from absl import app, flags
 
 from infra.atomic_io import write_json_atomic
 from meta import config as config_lib
+from meta.results import reproduce_command
 from tasks.label_budget import SCHEMES
 
 FLAGS = flags.FLAGS
@@ -78,8 +78,7 @@ def done(path: str, args) -> bool:
 
 def train(args) -> str:
     """Runs one cell in a fresh process; returns the path of its results JSON."""
-    command = " ".join(["python -m run_scripts.train", *map(shlex.quote, args)])
-    env = dict(os.environ, SSML_RUN_COMMAND=command)
+    env = dict(os.environ, SSML_RUN_COMMAND=reproduce_command("run_scripts.train", args))
     subprocess.run([sys.executable, "-m", "run_scripts.train", *args], env=env, check=True)
     output_dir = next(a.split("=", 1)[1] for a in args if a.startswith("--output_dir="))
     return os.path.join(output_dir, "results.json")
@@ -95,7 +94,7 @@ def sweep(grid, results_dir, runs_dir, run=train, dry_run=False):
     print(f"{len(grid)} cells, {len(grid) - len(todo)} done, {len(todo)} to run.", flush=True)
     failed = []
     for i, (name, args) in enumerate(todo, 1):
-        print(f"[{i}/{len(todo)}] {name}: python -m run_scripts.train {' '.join(args)}", flush=True)
+        print(f"[{i}/{len(todo)}] {name}: {reproduce_command('run_scripts.train', args)}", flush=True)
         if dry_run:
             continue
         try:

@@ -20,7 +20,6 @@ classes; and real tasks of the labeled training classes where the budget keeps e
 """
 import dataclasses
 import json
-import sys
 
 import numpy as np
 from absl import app, flags
@@ -30,7 +29,7 @@ from meta import builders
 from meta import config as config_lib
 from meta.process import restart_with_onednn
 from meta.readme_blocks import define_readme_flags, replace_block
-from meta.results import git_commit
+from meta.results import command_line, git_commit
 from meta.statistics import mean_ci95
 from tasks import label_budget
 from tasks.labeled import TaskSampler, TaskShape, task_stream
@@ -141,7 +140,7 @@ def main(argv):
         default = getattr(c, config_lib.SAMPLER_PARAMETER[c.lasium])
         values = [float(v) for v in FLAGS.values or [default]]
         report = measure(c, builders.load_database(c), values, FLAGS.num_tasks)
-        report.update(command=" ".join(["python -m run_scripts.task_difficulty", *sys.argv[1:]]),
+        report.update(command=command_line(),
                       git_commit=git_commit(), dataset=c.dataset, n_way=c.n_way,
                       k_shot=c.k_shot, train_query=c.train_query)
         if FLAGS.output:
