@@ -72,3 +72,26 @@ def paired_difference(a: dict, b: dict):
         raise ValueError(f"Runs tested on different tasks cannot be paired: {a['test_tasks']} "
                          f"against {b['test_tasks']}.")
     return mean_t_interval(np.subtract(a["test_task_accuracies"], b["test_task_accuracies"]))
+
+
+def run_difference(a: dict, b: dict):
+    """Test accuracy of run a minus run b: paired task by task, with its t-interval over
+    tasks; for runs from before per-task accuracies were kept, the difference of their means,
+    without interval (nan). Refuses runs that both kept them but on different tasks."""
+    try:
+        return paired_difference(a, b)
+    except ValueError:
+        if "test_task_accuracies" in a and "test_task_accuracies" in b:
+            raise
+        return a["test_accuracy"] - b["test_accuracy"], math.nan
+
+
+def over_seeds(per_seed):
+    """A value over seeds, from each seed's (value, 95% half-width over its test tasks): the
+    mean with the t-interval over the seeds, which holds the seed-to-seed spread, and what
+    the interval is over; one seed only has its test tasks' interval."""
+    if len(per_seed) == 1:
+        value, half = per_seed[0]
+        return value, half, "test tasks"
+    mean, half = mean_t_interval([value for value, _ in per_seed])
+    return mean, half, f"{len(per_seed)} seeds"

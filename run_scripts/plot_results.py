@@ -30,7 +30,7 @@ from infra.atomic_io import write_figure_atomic, write_text_atomic
 from meta.config import MIXING_METHODS, mix_name
 from meta.readme_blocks import define_readme_flags, replace_block
 from meta.results import check_results
-from meta.statistics import mean_t_interval, paired_difference
+from meta.statistics import over_seeds, run_difference
 
 FLAGS = flags.FLAGS
 
@@ -90,15 +90,6 @@ def cells(runs):
     return out
 
 
-def band(group):
-    """A cell's accuracy (%) and the half-width of its 95% band, and over what: the seeds'
-    t-interval, or for one seed its test tasks' interval."""
-    if len(group) == 1:
-        return 100 * group[0]["test_accuracy"], 100 * group[0]["test_ci95"], "test tasks"
-    mean, half = mean_t_interval([100 * r["test_accuracy"] for r in group])
-    return mean, half, f"{len(group)} seeds"
-
-
 def rows(runs):
     def order(cell):  # by scheme, fraction, then method in the order of NAMES
         (scheme, key, fraction), _ = cell
@@ -111,7 +102,8 @@ def rows(runs):
         if len(set(seeds)) < len(seeds):
             raise ValueError(f"{line_name(key)} at {percent(fraction)} ({scheme}) has two runs "
                              f"of one seed: {[r['command'] for r in group]}")
-        accuracy, ci, over = band(group)
+        accuracy, ci, over = over_seeds([(100 * r["test_accuracy"], 100 * r["test_ci95"])
+                                         for r in group])
         yield dict(scheme=scheme, fraction=fraction, method=line_name(key),
                    seeds=len(group), accuracy=accuracy, ci95=ci, interval=over,
                    per_seed=" ".join(f"{100 * r['test_accuracy']:.2f}" for r in group),
@@ -149,26 +141,13 @@ def comparisons(table):
         seeds = sorted(set(r["by_seed"]) & set(base["by_seed"]))
         if not seeds:
             continue
-        per_seed = [paired(r["by_seed"][s], base["by_seed"][s]) for s in seeds]
-        mean, half = mean_t_interval([d for d, _ in per_seed])
-        if len(seeds) == 1:
-            half = per_seed[0][1]  # one seed: all that is known is its test tasks' interval
+        # Points of this line over labeled-only, with the interval over paired test tasks.
+        per_seed = [tuple(100 * x for x in run_difference(r["by_seed"][s], base["by_seed"][s]))
+                    for s in seeds]
+        difference, half, over = over_seeds(per_seed)
         yield dict(scheme=r["scheme"], fraction=r["fraction"], method=r["method"],
-                   key=r["key"], versus=base["method"], seeds=len(seeds), difference=mean, ci95=half,
-                   interval="test tasks" if len(seeds) == 1 else f"{len(seeds)} seeds",
-                   per_seed=per_seed)
-
-
-def paired(a, b):
-    """Points of a over b, and the 95% half-width over their paired test tasks (nan when the
-    runs kept no per-task accuracies)."""
-    try:
-        difference, half = paired_difference(a, b)
-        return 100 * difference, 100 * half
-    except ValueError:
-        if "test_task_accuracies" in a and "test_task_accuracies" in b:
-            raise  # both kept them but were tested on different tasks
-        return 100 * (a["test_accuracy"] - b["test_accuracy"]), math.nan
+                   key=r["key"], versus=base["method"], seeds=len(seeds), difference=difference,
+                   ci95=half, interval=over, per_seed=per_seed)
 
 
 def signed(value, half):

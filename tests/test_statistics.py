@@ -38,3 +38,19 @@ def test_paired_difference_needs_per_task_accuracies_on_the_same_tasks():
         statistics.paired_difference(a, dict(b, test_tasks=dict(tasks, seed=1)))
     with pytest.raises(ValueError, match="per-task"):
         statistics.paired_difference(a, dict(test_accuracy=0.6))
+
+
+def test_difference_of_runs_from_before_per_task_accuracies_has_no_interval():
+    tasks = dict(dataset="omniglot", seed=0, count=2)
+    a = dict(test_accuracy=0.8, test_task_accuracies=[0.7, 0.9], test_tasks=tasks)
+    assert statistics.run_difference(a, dict(test_accuracy=0.6))[0] == pytest.approx(0.2)
+    assert np.isnan(statistics.run_difference(a, dict(test_accuracy=0.6))[1])
+    with pytest.raises(ValueError, match="different tasks"):
+        statistics.run_difference(a, dict(a, test_tasks=dict(tasks, seed=1)))
+
+
+def test_over_seeds_is_a_t_interval_or_one_seeds_own():
+    assert statistics.over_seeds([(0.7, 0.05)]) == (0.7, 0.05, "test tasks")
+    mean, half, over = statistics.over_seeds([(1, 0.1), (3, 0.1), (5, 0.1)])
+    assert (mean, half, over) == (pytest.approx(3), pytest.approx(4.302653 * 2 / 3 ** 0.5),
+                                  "3 seeds")

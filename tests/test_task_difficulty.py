@@ -3,7 +3,8 @@ import pytest
 
 import util
 from meta.config import config_from_args
-from run_scripts.task_difficulty import markdown_table, measure, task_statistics
+from meta.task_difficulty import measure, task_statistics
+from run_scripts.task_difficulty import markdown_table
 
 
 def test_task_statistics_on_a_task_worked_by_hand():
