@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from databases import Database, Split, find_data_dir, get_database, synthetic
+import synthetic
+from databases import Database, Split, find_data_dir, get_database
 from databases.mini_imagenet import MiniImagenet, read_raw_mini_imagenet
 from databases.npz_io import save_npz_atomic
 from databases.omniglot import Omniglot, to_ink_images

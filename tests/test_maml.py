@@ -4,16 +4,8 @@ import tensorflow as tf
 
 from meta.maml import MAML, InnerLoop
 from meta.meta_learner import task_labels
-from models.classifier import OMNIGLOT, ConvNet, ConvNetConfig
-
-TINY = ConvNetConfig(filters=3, strided=True, image_shape=(8, 8, 1))
-
-
-def tiny_task(seed=0, n=3, k=2, q=2, shape=(8, 8, 1), dtype=np.float32):
-    rng = np.random.default_rng(seed)
-    support = rng.random((n, k, *shape)).astype(dtype)
-    query = rng.random((n, q, *shape)).astype(dtype)
-    return tf.constant(support), tf.constant(query)
+from models.classifier import OMNIGLOT, ConvNet
+from util import TINY, tiny_task
 
 
 def maml_for(model, steps=1, lr=0.5, optimizer=None, **kwargs):

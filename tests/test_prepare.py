@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from databases import prepare, synthetic
+import synthetic
+from databases import prepare
 from databases.mini_imagenet import MiniImagenet
 from databases.omniglot import NPZ_KEYS, Omniglot, read_raw_omniglot
 

@@ -3,13 +3,11 @@ import pytest
 import tensorflow as tf
 
 import util
-from meta import builders
 from meta.config import config_from_args
 from meta.protonets import ProtoNets, prototype_logits
 from meta.trainer import Trainer, run
 from models.classifier import ConvNet, ConvNetConfig
-from test_maml import TINY, tiny_task
-from test_trainer import config
+from util import TINY, config, tiny_task
 
 
 def test_logits_are_negative_squared_distances_to_class_means():
@@ -51,8 +49,7 @@ def test_only_the_embedding_is_trained_and_zero_weighted_tasks_do_not_count():
         np.testing.assert_array_equal(w1, w0)
 
 
-def test_ssml_stream_trains_protonets_on_more_ways_end_to_end(tmp_path, monkeypatch):
-    monkeypatch.setattr(builders, "train_or_load_gan", lambda *args: util.FakeGAN())
+def test_ssml_stream_trains_protonets_on_more_ways_end_to_end(tmp_path, fake_gan):
     c = config(tmp_path, "--learner=protonets", "--method=ssml", "--label_fraction=0.5",
                "--generated_weight=0.5", "--train_n_way=8", "--iterations=4", "--val_every=2")
     assert c.output_dir.endswith("run")

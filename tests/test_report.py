@@ -3,17 +3,7 @@ import json
 import pytest
 
 from run_scripts import report
-
-
-def results(**changes):
-    r = {"dataset": "omniglot", "method": "maml", "label_scheme": "classes", "label_fraction": 0.1,
-         "n_way": 5, "k_shot": 1, "test_accuracy": 0.8765, "test_ci95": 0.0123,
-         "num_test_tasks": 1000, "seed": 0, "iterations": 100, "wall_seconds": 120.0,
-         "command": "bash run_scripts/omniglot_maml.sh", "git_commit": "abcdef1234567",
-         "data_source": "omniglot.npz", "config": {"num_val_tasks": 10, "lasium": "ro", "gan_epochs": 10},
-         "val_history": [{"step": 50, "val_accuracy": 0.5, "val_ci95": 0.01}]}
-    r.update(changes)
-    return r
+from util import results
 
 
 def test_tables_come_from_the_json(tmp_path):

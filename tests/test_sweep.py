@@ -7,7 +7,7 @@ import pytest
 
 from meta.config import config_from_args
 from run_scripts import plot_results, sweep
-from test_report import results
+from util import results
 
 
 def test_grid_runs_shared_cells_once():

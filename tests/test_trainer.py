@@ -9,19 +9,12 @@ import pytest
 import tensorflow as tf
 
 import util
-from meta import builders
-from meta.results import check_results
 from meta.config import config_from_args
+from meta.results import check_results
 from meta.trainer import Trainer, run
+from util import config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# A small, fast run: 2 tasks per meta-batch, a few validation/test tasks.
-FAST = ("--meta_batch=2", "--num_val_tasks=3", "--num_test_tasks=5", "--val_inner_steps=2",
-        "--test_inner_steps=3", "--log_every=2", "--image_every=2")
-
-
-def config(tmp_path, *args, name="run"):
-    return config_from_args(*FAST, f"--output_dir={tmp_path / name}", *args)
 
 
 def weights(trainer):
@@ -187,9 +180,8 @@ def test_real_omniglot_smoke(tmp_path):
 @pytest.mark.parametrize("method, fraction, share, expect", [
     ("ssml", "0.5", "0.5", {"labeled", "generated"}), ("ssml", "0", "0.5", {"generated"}),
     ("ssml", "0.5", "1", {"labeled"}), ("labeled_only", "0.5", "0.5", {"labeled"})])
-def test_each_method_gets_the_streams_it_should(tmp_path, monkeypatch, method, fraction, share,
+def test_each_method_gets_the_streams_it_should(tmp_path, fake_gan, method, fraction, share,
                                                 expect):
-    monkeypatch.setattr(builders, "train_or_load_gan", lambda *args: util.FakeGAN())
     c = config(tmp_path, f"--method={method}", f"--label_fraction={fraction}", "--mix=batch",
                f"--labeled_share={share}")
     trainer = Trainer(c, util.database())

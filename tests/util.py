@@ -1,10 +1,13 @@
-"""Small synthetic data for the tests of tasks/ and meta/."""
+"""What several test files use: small synthetic data sets, tiny networks and tasks, a fast run
+configuration, a results JSON and a stand-in GAN (fixtures are in conftest.py)."""
 import types
 
 import numpy as np
 import tensorflow as tf
 
 from databases import Split
+from meta.config import config_from_args
+from models.classifier import ConvNetConfig
 
 
 def split(num_classes, per_class, shape=(28, 28, 1), seed=0, offset=0):
@@ -30,3 +33,36 @@ class FakeGAN:
     """Stands in for a trained GAN where a test needs the task streams, not the images."""
     latent_dim, num_classes = 128, 0  # Omniglot's, which its anchor epsilon is for
     generator = staticmethod(lambda z, training=False: tf.zeros([tf.shape(z)[0], 28, 28, 1]))
+
+
+# A network and tasks small enough for exact gradient checks.
+TINY = ConvNetConfig(filters=3, strided=True, image_shape=(8, 8, 1))
+
+
+def tiny_task(seed=0, n=3, k=2, q=2, shape=(8, 8, 1), dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    support = rng.random((n, k, *shape)).astype(dtype)
+    query = rng.random((n, q, *shape)).astype(dtype)
+    return tf.constant(support), tf.constant(query)
+
+
+# A small, fast run: 2 tasks per meta-batch, a few validation/test tasks.
+FAST = ("--meta_batch=2", "--num_val_tasks=3", "--num_test_tasks=5", "--val_inner_steps=2",
+        "--test_inner_steps=3", "--log_every=2", "--image_every=2")
+
+
+def config(tmp_path, *args, name="run"):
+    """The Config of a fast run in tmp_path/name, with command-line style `args`."""
+    return config_from_args(*FAST, f"--output_dir={tmp_path / name}", *args)
+
+
+def results(**changes):
+    """A results JSON as a run writes it, with `changes`."""
+    r = {"dataset": "omniglot", "method": "maml", "label_scheme": "classes", "label_fraction": 0.1,
+         "n_way": 5, "k_shot": 1, "test_accuracy": 0.8765, "test_ci95": 0.0123,
+         "num_test_tasks": 1000, "seed": 0, "iterations": 100, "wall_seconds": 120.0,
+         "command": "bash run_scripts/omniglot_maml.sh", "git_commit": "abcdef1234567",
+         "data_source": "omniglot.npz", "config": {"num_val_tasks": 10, "lasium": "ro", "gan_epochs": 10},
+         "val_history": [{"step": 50, "val_accuracy": 0.5, "val_ci95": 0.01}]}
+    r.update(changes)
+    return r

@@ -1,4 +1,5 @@
-"""Tiny synthetic data in the real formats, for tests and demos (no real data needed)."""
+"""Tiny synthetic data sets in the real file formats (npz, Lake's PNG folders, Mini-ImageNet's
+JPEG folders), for the tests of databases/: no real data needed."""
 import pathlib
 from typing import Dict, Sequence
 
