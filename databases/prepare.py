@@ -15,6 +15,7 @@ from typing import Dict, Iterable, Mapping, Optional, Sequence
 import numpy as np
 from absl import app, flags, logging
 
+from infra.entry_point import run_main
 from databases import mini_imagenet, npz_io, omniglot
 from databases.base import SPLIT_NAMES
 
@@ -113,4 +114,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_main(main)

@@ -291,7 +291,8 @@ class Config:
 
     @classmethod
     def from_flags(cls, argv_flags=FLAGS) -> "Config":
-        """The flags' values, with the preset's values for flags not given."""
+        """The flags' values, with the preset's values for flags not given; refuses flags
+        given that contradict the run."""
         values = {f.name: argv_flags[f.name].value for f in dataclasses.fields(cls)}
         preset = preset_values(values["dataset"], values["preset"], values["method"])
         for name, value in preset.items():
@@ -304,6 +305,14 @@ class Config:
                 values[f"{stage}_inner_lr"] = values["inner_lr"]
         if values["output_dir"] is None:
             values["output_dir"] = default_output_dir(values)
+        # On by default, so only a --query_augmentation the user gave can contradict a run.
+        if argv_flags["query_augmentation"].present and values["query_augmentation"] \
+                and not _generated(values):
+            raise ValueError(
+                f"--query_augmentation shifts the queries of generated tasks, and "
+                f"--method={values['method']} makes none: drop it, pass "
+                "--labeled_query_augmentation to shift the queries of labeled tasks, or choose "
+                f"a method with generated tasks ({', '.join(GENERATED_METHODS)}).")
         return cls(**values)
 
 

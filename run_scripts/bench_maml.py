@@ -27,10 +27,11 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from absl import app, flags, logging
+from absl import flags, logging
 
 from meta import config as config_lib
 from infra.atomic_io import write_json_atomic
+from infra.entry_point import run_main
 from meta.builders import gan_config
 from meta.gan_training import build_gan
 from meta.maml import MAML, InnerLoop
@@ -165,4 +166,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_main(main)

@@ -18,6 +18,7 @@ import tempfile
 from absl import app, flags, logging
 
 from infra.atomic_io import write_json_atomic
+from infra.entry_point import run_main
 from meta.process import ONEDNN
 from meta.results import command_line, git_commit
 
@@ -75,4 +76,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_main(main)

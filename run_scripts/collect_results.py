@@ -14,6 +14,7 @@ import os
 from absl import app, flags
 
 from infra.atomic_io import write_json_atomic
+from infra.entry_point import run_main
 from meta.results import check_results
 
 flags.DEFINE_string("root", None, "Folder outside the repository the runs were kept in.",
@@ -49,4 +50,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_main(main)

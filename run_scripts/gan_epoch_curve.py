@@ -13,6 +13,7 @@ import collections
 from absl import app, flags
 
 from infra.atomic_io import write_figure_atomic
+from infra.entry_point import run_main
 from meta.readme_blocks import define_readme_flags, replace_block
 from run_scripts.report import load, sampler_name
 
@@ -101,4 +102,4 @@ def main(argv):
 if __name__ == "__main__":
     define_readme_flags("gan_epoch_curve")
     flags.DEFINE_string("plot", None, "Also draw the curve to this PNG.")
-    app.run(main)
+    run_main(main)

@@ -13,6 +13,7 @@ import sys
 
 from absl import app, flags
 
+from infra.entry_point import run_main
 from meta import config as config_lib
 from meta import builders
 from meta.readme_blocks import define_readme_flags, replace_block
@@ -68,4 +69,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run_main(main)

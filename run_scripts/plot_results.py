@@ -27,6 +27,7 @@ import textwrap
 from absl import app, flags
 
 from infra.atomic_io import write_figure_atomic, write_text_atomic
+from infra.entry_point import run_main
 from meta.config import MIXING_METHODS, mix_name
 from meta.readme_blocks import define_readme_flags, replace_block
 from meta.results import check_results
@@ -254,4 +255,4 @@ if __name__ == "__main__":
     # Defined here, not on import, so that tests can import this beside other scripts.
     flags.DEFINE_string("output", "results/summary", "Path prefix of the .md, .csv and .png.")
     define_readme_flags("sweep")
-    app.run(main)
+    run_main(main)

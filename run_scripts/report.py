@@ -12,9 +12,10 @@ import json
 import os
 import re
 
-from absl import app, flags
+from absl import flags
 
 from infra.atomic_io import write_figure_atomic
+from infra.entry_point import run_main
 from meta.config import GENERATED_METHODS, SAMPLER_PARAMETER
 from meta.readme_blocks import define_readme_flags, replace_block
 from meta.results import check_results
@@ -130,4 +131,4 @@ if __name__ == "__main__":
     # Defined here, not on import, so that tests can import this beside other scripts.
     define_readme_flags("report")
     flags.DEFINE_string("plot", None, "Write a PNG of validation accuracy by meta-iteration here.")
-    app.run(main)
+    run_main(main)

@@ -23,6 +23,7 @@ import sys
 from absl import app, flags
 
 from infra.atomic_io import write_json_atomic
+from infra.entry_point import run_main
 from meta import config as config_lib
 from meta.results import reproduce_command
 from tasks.label_budget import SCHEMES
@@ -138,4 +139,4 @@ def define_flags():
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run_main(main)

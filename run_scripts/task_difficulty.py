@@ -13,6 +13,7 @@ import json
 from absl import app, flags
 
 from infra.atomic_io import write_json_atomic
+from infra.entry_point import run_main
 from meta import builders
 from meta import config as config_lib
 from meta.process import restart_with_onednn
@@ -70,4 +71,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run_main(main)

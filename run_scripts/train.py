@@ -3,6 +3,7 @@
 Every flag is listed by `python -m run_scripts.train --helpfull`."""
 from absl import app, logging
 
+from infra.entry_point import run_main
 from meta import config as config_lib
 from meta import trainer
 from meta.process import restart_with_onednn
@@ -21,4 +22,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_main(main)

@@ -7,6 +7,7 @@ budget decide the images it trains on, so a later run with the same flags reuses
 """
 from absl import app
 
+from infra.entry_point import run_main
 from meta import builders
 from meta import config as config_lib
 from meta.process import restart_with_onednn, set_determinism
@@ -25,4 +26,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_main(main)
