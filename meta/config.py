@@ -391,6 +391,14 @@ def mix_name(v) -> str:
 
 
 def default_output_dir(v) -> str:
+    return f"runs/{v['dataset']}_{run_name(v)}"
+
+
+def run_name(v) -> str:
+    """The one name of a run, from its config values: its default folder
+    (runs/<dataset>_<name>), its sweep cell and its results file. Method, mix, GAN, the
+    flags users commonly flip, task shape, label budget and seed; the config.json beside it
+    holds the rest."""
     method = v["method"] + (f"-{v['lasium']}" if v["method"] in GENERATED_METHODS else "")
     if v["method"] in MIXING_METHODS:
         method += "-" + mix_name(v).replace(" ", "")
@@ -409,8 +417,7 @@ def default_output_dir(v) -> str:
     if v.get("train_n_way", v["n_way"]) != v["n_way"]:
         method += f"_train{v['train_n_way']}w"
     fraction = f"{v['label_scheme']}{v['label_fraction']:g}"
-    return (f"runs/{v['dataset']}_{method}_{v['n_way']}w{v['k_shot']}s_"
-            f"{fraction}_seed{v['seed']}")
+    return f"{method}_{v['n_way']}w{v['k_shot']}s_{fraction}_seed{v['seed']}"
 
 
 def config_from_args(*args: str) -> Config:

@@ -5,10 +5,10 @@
 Flags after `--` go to every run. Each cell is one `python -m run_scripts.train` run in
 ``<runs_dir>/<cell>``; its results JSON is copied to ``<results_dir>/<cell>.json``. A
 cell whose JSON exists is skipped, so an interrupted sweep resumes where it stopped (and
-an interrupted cell resumes from its last checkpoint). A cell is named by its method (and
-mix, for SSML), scheme, fraction and seed, so sweeps of several mixes share one results
-folder and its labeled-only cells. A JSON made with other settings of the flags its
-method reads is an error, never silently reused.
+an interrupted cell resumes from its last checkpoint). A cell is named as run folders are
+(meta.config.run_name: method, mix for SSML, GAN, shifts, scheme, fraction, seed), so
+sweeps of several mixes share one results folder and its labeled-only cells. A JSON made
+with other settings of the flags its method reads is an error, never silently reused.
 
 At fraction 0 every method is unsupervised LASIUM, so that cell is run once per seed; at
 fraction 1 every scheme keeps all labels, so that cell is run for one scheme only.
@@ -31,15 +31,6 @@ from tasks.label_budget import SCHEMES
 FLAGS = flags.FLAGS
 
 
-def cell_name(config) -> str:
-    """"ssml-schedule0to1_classes0.05_seed0": a mixing method's cells are named by their mix
-    too, so that one results folder holds every mix beside the labeled-only baseline."""
-    method = config.method
-    if method in config_lib.MIXING_METHODS:
-        method += "-" + config_lib.mix_name(dataclasses.asdict(config)).replace(" ", "")
-    return f"{method}_{config.label_scheme}{config.label_fraction:g}_seed{config.seed}"
-
-
 def cells(dataset, methods, schemes, fractions, seeds, extra=()):
     """(name, train flags) of every distinct run of the grid; `extra` flags go to every run.
     Contradicting flags fail here, before any run."""
@@ -51,9 +42,8 @@ def cells(dataset, methods, schemes, fractions, seeds, extra=()):
                     args = [f"--dataset={dataset}", f"--method={method}",
                             f"--label_scheme={scheme}", f"--label_fraction={fraction:g}",
                             f"--seed={seed}", *extra]
-                    out[cell_name(config_lib.config_from_args(*args))] = args
+                    out[config_lib.run_name(dataclasses.asdict(config_lib.config_from_args(*args)))] = args
     return list(out.items())
-
 
 
 def _settings(config: dict) -> dict:

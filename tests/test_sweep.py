@@ -15,8 +15,10 @@ def test_grid_runs_shared_cells_once():
                             [0.0, 0.05, 1.0], [0, 1]))
     # Per seed: LASIUM once at 0; 2 methods x 2 schemes at 0.05; 2 methods at 1.
     assert len(grid) == 2 * (1 + 4 + 2)
-    assert "lasium_classes0_seed1" in grid and "ssml-batch0.5_instances0.05_seed0" in grid
-    assert "--label_fraction=0.05" in grid["labeled_only_instances0.05_seed0"]
+    # Cells are named as run folders are (meta.config.run_name).
+    assert "lasium-n_gan20_qshifts_5w1s_classes0_seed1" in grid
+    assert "ssml-n-batch0.5_gan20_qshifts_5w1s_instances0.05_seed0" in grid
+    assert "--label_fraction=0.05" in grid["labeled_only_5w1s_instances0.05_seed0"]
 
 
 def fake_runner(calls):
@@ -45,8 +47,8 @@ def test_sweep_skips_completed_cells_and_resumes(tmp_path):
     assert len(calls) == 1
     sweep.sweep(grid, results_dir, runs_dir, run)
     assert len(calls) == 2 and "--label_fraction=0.1" in calls[1]
-    assert sorted(os.listdir(results_dir)) == ["labeled_only_classes0.05_seed0.json",
-                                               "labeled_only_classes0.1_seed0.json"]
+    assert sorted(os.listdir(results_dir)) == ["labeled_only_5w1s_classes0.05_seed0.json",
+                                               "labeled_only_5w1s_classes0.1_seed0.json"]
     sweep.sweep(grid, results_dir, runs_dir, run)
     assert len(calls) == 2
 
@@ -70,9 +72,10 @@ def test_each_mix_is_its_own_cell_beside_one_baseline(tmp_path):
         sweep.sweep(grid, str(results_dir), runs_dir, fake_runner(calls))
     assert len(calls) == 4  # the baseline once, SSML once per mix
     assert sorted(p.name for p in results_dir.iterdir()) == [
-        "labeled_only_classes0.05_seed0.json", "ssml-batch0.5_classes0.05_seed0.json",
-        "ssml-batch0.5weight0.25_classes0.05_seed0.json",
-        "ssml-schedule0to0.5_classes0.05_seed0.json"]
+        "labeled_only_5w1s_classes0.05_seed0.json",
+        "ssml-n-batch0.5_gan20_qshifts_5w1s_classes0.05_seed0.json",
+        "ssml-n-batch0.5weight0.25_gan20_qshifts_5w1s_classes0.05_seed0.json",
+        "ssml-n-schedule0to0.5_gan20_qshifts_5w1s_classes0.05_seed0.json"]
     # Blocks are read by --mix=alternate only.
     grid = sweep.cells("omniglot", ["ssml"], ["classes"], [0.05], [0], ["--mix_block=3"])
     sweep.sweep(grid, str(results_dir), runs_dir, fake_runner(calls))
