@@ -4,9 +4,10 @@
         --root=FOLDER_THE_RUNS_WERE_KEPT_IN
 
 Every occurrence of --root in the results (command, output_dir, gan_dir, checkpoint) is
-written as $EXP, so a command still reads as the one that ran (`--output_dir=$EXP/runs/x`:
-set EXP to rerun it), and the data source is written as its file name. The numbers are
-copied as they are.
+written as $EXP, and of the data's folder (a --data_dir given on the command line) as
+$DATA, so a command still reads as the one that ran (`--output_dir=$EXP/runs/x`: set EXP
+and DATA to rerun it); the data source is written as its file name. The numbers are copied
+as they are.
 """
 import json
 import os
@@ -22,14 +23,16 @@ flags.DEFINE_string("root", None, "Folder outside the repository the runs were k
 FLAGS = flags.FLAGS
 
 
-def without_machine_paths(value, root: str):
-    """`value` (a results JSON or a part of it) with `root` written as $EXP."""
+def without_machine_paths(value, folders: dict):
+    """`value` (a results JSON or a part of it) with each folder written as its name in
+    `folders` ({"/work/exp": "$EXP"})."""
     if isinstance(value, dict):
-        return {k: without_machine_paths(v, root) for k, v in value.items()}
+        return {k: without_machine_paths(v, folders) for k, v in value.items()}
     if isinstance(value, list):
-        return [without_machine_paths(v, root) for v in value]
+        return [without_machine_paths(v, folders) for v in value]
     if isinstance(value, str):
-        return value.replace(root.rstrip("/"), "$EXP")
+        for folder, name in folders.items():
+            value = value.replace(folder.rstrip("/"), name)
     return value
 
 
@@ -37,7 +40,9 @@ def collect(source: str, destination: str, root: str) -> dict:
     with open(source) as f:
         results = json.load(f)
     check_results(results)  # refuses a JSON without run provenance
-    results = without_machine_paths(results, root)
+    data_folder = os.path.dirname(results["data_source"])
+    results = without_machine_paths(results, {root: "$EXP", **(
+        {data_folder: "$DATA"} if os.path.isabs(data_folder) else {})})
     results["data_source"] = os.path.basename(results["data_source"])
     write_json_atomic(destination, results)
     return results

@@ -89,14 +89,18 @@ def test_readme_block_is_replaced_and_a_missing_block_is_an_error(tmp_path):
 def test_collected_results_keep_numbers_and_drop_machine_paths(tmp_path):
     from run_scripts.collect_results import collect
     root = tmp_path / "exp"
-    r = results(command=f"python -m run_scripts.train --output_dir={root}/runs/a",
+    r = results(command=f"python -m run_scripts.train --data_dir={tmp_path}/data "
+                        f"--output_dir={root}/runs/a",
                 data_source=f"{tmp_path}/data/omniglot.npz",
-                config={"output_dir": f"{root}/runs/a", "gan_dir": f"{root}/gans"})
+                config={"output_dir": f"{root}/runs/a", "gan_dir": f"{root}/gans",
+                        "data_dir": f"{tmp_path}/data"})
     (tmp_path / "results.json").write_text(json.dumps(r))
     collected = collect(str(tmp_path / "results.json"), str(tmp_path / "out.json"), str(root))
     assert collected == json.loads((tmp_path / "out.json").read_text())
-    assert collected["command"] == "python -m run_scripts.train --output_dir=$EXP/runs/a"
-    assert collected["config"] == {"output_dir": "$EXP/runs/a", "gan_dir": "$EXP/gans"}
+    assert collected["command"] == \
+        "python -m run_scripts.train --data_dir=$DATA --output_dir=$EXP/runs/a"
+    assert collected["config"] == {"output_dir": "$EXP/runs/a", "gan_dir": "$EXP/gans",
+                                   "data_dir": "$DATA"}
     assert collected["data_source"] == "omniglot.npz"
     assert str(tmp_path) not in json.dumps(collected)
     assert collected["test_accuracy"] == r["test_accuracy"]
