@@ -4,6 +4,8 @@ generated tasks, the task mix, the meta-learner and the distribution strategy.
 The trainer builds a run from these; scripts that need one component without training
 (train_gan, task_difficulty, label_budgets, bench_maml) build it the same way, so that what
 they measure or cache is what a run would use."""
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -88,8 +90,16 @@ def make_learner(c, model, optimizer, strategy, weights):
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
-    """`mirrored` replicates over all GPUs, or over all logical CPUs where there is no GPU."""
+    """`mirrored` replicates over all GPUs, or over all logical CPUs where there is no GPU;
+    `multi_worker` over the processes that TF_CONFIG lists (each with its GPUs, else its
+    CPU), and must be made before this process runs any TensorFlow op."""
     if name == "mirrored":
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy([d.name for d in devices])
+    if name == "multi_worker":
+        if not os.environ.get("TF_CONFIG"):
+            raise ValueError("--distribute=multi_worker needs TF_CONFIG (the workers' "
+                             "addresses and this one's index, as TensorFlow documents); "
+                             "README.md shows a two-worker run.")
+        return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()

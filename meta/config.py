@@ -169,7 +169,9 @@ class Config:
     eval_checkpoint: str = setting("best", "Checkpoint to test: best, latest, or a path.",
                                    resumable=True)
     distribute: str = setting("default", "default: one device; mirrored: split each "
-                              "meta-batch across all GPUs.", choices=("default", "mirrored"),
+                              "meta-batch across all GPUs; multi_worker: across the processes "
+                              "that TF_CONFIG lists (one per machine), the chief writing the "
+                              "run folder.", choices=("default", "mirrored", "multi_worker"),
                               resumable=True)
     xla: bool = setting(False, "Compile the meta-gradient with XLA (jit_compile).",
                         resumable=True)

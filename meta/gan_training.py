@@ -29,6 +29,7 @@ import tensorflow as tf
 from absl import logging
 from tensorflow import keras
 
+from infra import file_lock
 from meta.summaries import image_rows
 from models.gan import GAN
 from models.ssgan import CODE_DIM, ConditionalGenerator, SSGAN
@@ -234,11 +235,22 @@ def train_or_load_gan(dataset: str, images: np.ndarray, config: GANConfig, gan_d
     if config.epochs == 0:
         logging.info("--gan_epochs=0: the untrained generator (its seeded initial weights).")
         return gan
-    if config.epochs in snapshots(directory):
-        tf.train.Checkpoint(generator=gan.generator).read(
-            _snapshot(directory, config.epochs)).assert_existing_objects_matched()
-        logging.info("Reusing the cached GAN generator %s (epoch %d).", directory, config.epochs)
-        return gan
+    # Sweep cells that share this GAN may run at once: one trains it, the others wait.
+    busy = lambda: logging.info("Another process is training the GAN in %s: waiting for it.",  # noqa
+                                directory)
+    with file_lock.exclusive(os.path.join(directory, ".lock"), busy):
+        if config.epochs in snapshots(directory):
+            tf.train.Checkpoint(generator=gan.generator).read(
+                _snapshot(directory, config.epochs)).assert_existing_objects_matched()
+            logging.info("Reusing the cached GAN generator %s (epoch %d).", directory,
+                         config.epochs)
+        else:
+            _train(gan, directory, images, config, labeled)
+    return gan
+
+
+def _train(gan, directory, images, config, labeled):
+    """Trains `gan` up to `config.epochs`, from its saved state in `directory` if any."""
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
     state = tf.train.CheckpointManager(_state(gan, epoch), os.path.join(directory, "state"), 1)
     if state.latest_checkpoint:
@@ -262,4 +274,3 @@ def train_or_load_gan(dataset: str, images: np.ndarray, config: GANConfig, gan_d
             verbose=1 if terminal else 2,
             callbacks=[_Checkpointing(gan, directory, epoch, config.checkpoint_every, config.epochs)]
             + ([] if terminal else [_ProgressLog(steps)]))
-    return gan

@@ -9,6 +9,12 @@ Run state lives in ``config.output_dir``:
   config.json   the flags of the run; a resumed run must match them
   history.json  validation accuracy by step
   results.json  the test results (written atomically at the end)
+  .lock         held by the process that trains in the folder: a second one fails at once
+
+Under --distribute=multi_worker every worker trains, and the chief alone writes the run
+folder: the others save their checkpoints to a temporary folder that they delete at once
+(TensorFlow's pattern: a save may need every worker), read the chief's to resume, and
+neither test nor write results; the folder must be one that every worker sees.
 
 Randomness is stateless: training task i is a pure function of (seed, i), so the step
 counter in the checkpoint is the whole data/RNG state and a resumed run continues
@@ -17,12 +23,14 @@ exactly where the killed one stopped.
 import dataclasses
 import json
 import os
+import tempfile
 import time
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from infra import file_lock
 from infra.atomic_io import write_json_atomic
 from meta import results as results_lib
 from meta import statistics, summaries
@@ -39,14 +47,22 @@ from tasks.lasium import generated_stream
 from tasks.mixing import mixed_stream, task_weights
 from tasks.seeding import derive_seed
 
+# Each worker of --distribute=multi_worker draws every meta-batch and keeps its replicas'
+# slice of it (the tasks meta_learner.py weighs them by), not whole meta-batches of its own.
+_EACH_WORKER_ITS_SLICE = tf.data.Options()
+_EACH_WORKER_ITS_SLICE.experimental_distribute.auto_shard_policy = \
+    tf.data.experimental.AutoShardPolicy.DATA
+
 
 class Trainer:
     def __init__(self, config, database=None):
         self.config = c = config
         set_determinism(c)
+        # First: a multi-worker strategy must exist before TensorFlow runs any op.
+        self.strategy = make_strategy(c.distribute)
+        self.chief = self.strategy.extended.should_checkpoint  # writes the run folder
         self.database = database or load_database(c)
         self._build_samplers()
-        self.strategy = make_strategy(c.distribute)
         if c.meta_batch % self.strategy.num_replicas_in_sync:
             raise ValueError(f"--meta_batch={c.meta_batch} must be a multiple of the "
                              f"{self.strategy.num_replicas_in_sync} replicas of --distribute.")
@@ -64,8 +80,24 @@ class Trainer:
         checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
                                          step=self.step, best_val=self.best_val,
                                          train_seconds=self.train_seconds)
-        self.latest = tf.train.CheckpointManager(checkpoint, os.path.join(c.output_dir, "ckpt"), 3)
-        self.best = tf.train.CheckpointManager(checkpoint, os.path.join(c.output_dir, "best"), 1)
+        self.latest = self._manager(checkpoint, "ckpt", 3)
+        self.best = self._manager(checkpoint, "best", 1)
+
+    def _checkpoints(self, kind: str) -> str:
+        """The run's folder of `kind` checkpoints (ckpt or best), which every worker reads."""
+        return os.path.join(self.config.output_dir, kind)
+
+    def _manager(self, checkpoint, kind: str, keep: int):
+        """Saves `kind` checkpoints to the run folder or, on a worker other than the chief,
+        to a temporary folder that `_save` deletes again."""
+        folder = (self._checkpoints(kind) if self.chief else
+                  os.path.join(tempfile.gettempdir(), f"ssml-worker{os.getpid()}-{kind}"))
+        return tf.train.CheckpointManager(checkpoint, folder, keep)
+
+    def _save(self, manager, step: int):
+        manager.save(checkpoint_number=step)
+        if not self.chief:
+            tf.io.gfile.rmtree(manager.directory)
 
     # ----------------------------------------------------------------- data
     def _build_samplers(self):
@@ -140,7 +172,8 @@ class Trainer:
                     f"{self.config.output_dir} holds a run with other settings "
                     f"({', '.join(f'{k}: {theirs.get(k)!r} -> {mine[k]!r}' for k in changed)}). "
                     "Pass a new --output_dir, or the same flags to resume it.")
-        write_json_atomic(path, mine)
+        if self.chief:
+            write_json_atomic(path, mine)
 
     def _history(self):
         path = os.path.join(self.config.output_dir, "history.json")
@@ -153,15 +186,15 @@ class Trainer:
     def train(self):
         c = self.config
         self._check_or_write_config()
-        if self.latest.latest_checkpoint:
-            self.latest.checkpoint.restore(self.latest.latest_checkpoint).assert_consumed()
+        latest = tf.train.latest_checkpoint(self._checkpoints("ckpt"))
+        if latest:
+            self.latest.checkpoint.restore(latest).assert_consumed()
             logging.info("Resuming %s from step %d.", c.output_dir, int(self.step.numpy()))
         history = self._history()
         start = int(self.step.numpy())
-        tb = os.path.join(c.output_dir, "tb")
-        train_writer = tf.summary.create_file_writer(os.path.join(tb, "train"))
-        val_writer = tf.summary.create_file_writer(os.path.join(tb, "val"))
-        batches = iter(self.strategy.experimental_distribute_dataset(self._train_batches(start)))
+        train_writer, val_writer = self._writer("train"), self._writer("val")
+        batches = iter(self.strategy.experimental_distribute_dataset(
+            self._train_batches(start).with_options(_EACH_WORKER_ITS_SLICE)))
         clock, window = time.perf_counter(), []
         seconds_before = float(self.train_seconds.numpy())
         for step in range(start + 1, c.iterations + 1):
@@ -186,8 +219,20 @@ class Trainer:
             if step % c.checkpoint_every == 0 or step == c.iterations:
                 self.train_seconds.assign(seconds_before + time.perf_counter() - clock)
                 self._save_history(history)
-                self.latest.save(checkpoint_number=step)
+                self._save(self.latest, step)
         return history
+
+    def wait_for_every_worker(self):
+        """Returns once every worker has called it (at once on one): workers that end while
+        others still run are taken for crashed by TensorFlow's coordination service."""
+        tf.function(lambda: self.strategy.reduce(
+            tf.distribute.ReduceOp.SUM, self.strategy.run(tf.constant, args=(0.0,)), axis=None))()
+
+    def _writer(self, name: str):
+        """TensorBoard's writer of tb/`name`; the chief's alone writes."""
+        if not self.chief:
+            return tf.summary.create_noop_writer()
+        return tf.summary.create_file_writer(os.path.join(self.config.output_dir, "tb", name))
 
     def _log_train(self, writer, step, window, norm, start, clock):
         c = self.config
@@ -214,19 +259,20 @@ class Trainer:
         improved = mean > self.best_val.numpy()
         if improved:
             self.best_val.assign(mean)
-            self.best.save(checkpoint_number=step)
+            self._save(self.best, step)
         logging.info("validation at step %d: %.4f +- %.4f%s", step, mean, ci,
                      "  (best so far: saved)" if improved else "")
         return {"step": step, "val_accuracy": mean, "val_ci95": ci}
 
     def _save_history(self, history):
-        write_json_atomic(os.path.join(self.config.output_dir, "history.json"), history)
+        if self.chief:
+            write_json_atomic(os.path.join(self.config.output_dir, "history.json"), history)
 
     # ----------------------------------------------------------------- testing
     def _restore_for_test(self) -> str:
         name = self.config.eval_checkpoint
-        path = {"best": self.best.latest_checkpoint,
-                "latest": self.latest.latest_checkpoint}.get(name, name)
+        path = {"best": tf.train.latest_checkpoint(self._checkpoints("best")),
+                "latest": tf.train.latest_checkpoint(self._checkpoints("ckpt"))}.get(name, name)
         if path is None:
             if self.config.iterations > 0:
                 raise FileNotFoundError(f"No {name!r} checkpoint in {self.config.output_dir}.")
@@ -251,12 +297,30 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
-def run(config, database=None) -> dict:
-    """Train (or resume), test, and write ``results.json``; returns the results."""
+def run(config, database=None):
+    """Train (or resume), test, and write ``results.json``; returns the results (None on a
+    worker of --distribute=multi_worker other than the chief, which only trains)."""
     commit = results_lib.git_commit()  # before training: the code that ran, not later edits
     setup_start = time.perf_counter()
     trainer = Trainer(config, database)  # loads data, trains or loads the GAN
     setup_seconds = time.perf_counter() - setup_start
+    if not trainer.chief:
+        trainer.train()
+        trainer.wait_for_every_worker()  # the chief tests and writes meanwhile
+        return None
+    busy = os.path.join(config.output_dir, ".lock")
+    with file_lock.exclusive(busy, on_busy=lambda: _refuse_busy(config.output_dir)):
+        results = _train_and_test(trainer, config, commit, setup_seconds)
+    trainer.wait_for_every_worker()
+    return results
+
+
+def _refuse_busy(output_dir):
+    raise ValueError(f"Another process is training in {output_dir} (it holds its .lock): "
+                     "wait for it to end, or pass another --output_dir.")
+
+
+def _train_and_test(trainer, config, commit, setup_seconds) -> dict:
     history = trainer.train()
     test_start = time.perf_counter()
     checkpoint, accuracies = trainer.test()

@@ -1,14 +1,18 @@
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
+import time
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import util
+from infra import file_lock
 from meta.config import config_from_args
 from meta.results import check_results
 from meta.trainer import Trainer, run
@@ -161,6 +165,72 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
     out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO,
                          capture_output=True, text=True, timeout=600)
     assert "MATCH" in out.stdout, out.stderr[-3000:]
+
+
+def free_loopback_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_workers_on_loopback_match_one_worker(tmp_path):
+    """--distribute=multi_worker: two processes, each with its half of every meta-batch,
+    train as one process does with the whole meta-batch; the chief alone writes the run
+    folder, and the other worker leaves nothing behind."""
+    args = ("--iterations=4", "--val_every=2", "--checkpoint_every=2", "--inner_steps=1")
+    script = textwrap.dedent(f"""
+        import pathlib, sys
+        sys.path.insert(0, {os.path.join(REPO, 'tests')!r})
+        import util
+        from meta.trainer import run
+        run(util.config(pathlib.Path(sys.argv[1]), "--distribute=multi_worker", *{args!r},
+                        name="two"), util.database())
+    """)
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_loopback_ports(2)]}
+    workers, deadline = [], time.monotonic() + 300
+    for index in range(2):
+        log = open(tmp_path / f"worker{index}.log", "w")
+        workers.append(subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path)], cwd=REPO, stdout=log, stderr=log,
+            env=dict(os.environ, TF_CONFIG=json.dumps(
+                {"cluster": cluster, "task": {"type": "worker", "index": index}}))))
+    try:
+        for worker in workers:
+            worker.wait(timeout=max(1, deadline - time.monotonic()))
+    finally:
+        for worker in workers:
+            worker.kill()  # after a timeout; a no-op on a process that ended
+    logs = [(tmp_path / f"worker{i}.log").read_text()[-3000:] for i in range(2)]
+    assert [w.returncode for w in workers] == [0, 0], logs
+    run(config(tmp_path, *args, name="one"), util.database())
+    one, two = (tf.train.load_checkpoint(str(tmp_path / name / "ckpt" / "ckpt-4"))
+                for name in ("one", "two"))
+    for variable in one.get_variable_to_shape_map():
+        if variable.startswith(("model/", "optimizer/")):
+            np.testing.assert_allclose(one.get_tensor(variable), two.get_tensor(variable),
+                                       rtol=1e-4, atol=1e-5)
+    one, two = (json.loads((tmp_path / name / "results.json").read_text())
+                for name in ("one", "two"))
+    assert one["test_task_accuracies"] == two["test_task_accuracies"]
+
+    def files(name):
+        return sorted(os.path.relpath(os.path.join(folder, f), tmp_path / name).split(".")[0]
+                      for folder, _, names in os.walk(tmp_path / name) for f in names)
+    assert files("two") == files("one")  # one writer: one event file per TensorBoard folder
+    assert not [f for f in os.listdir(tempfile.gettempdir()) if f.startswith(
+        tuple(f"ssml-worker{w.pid}-" for w in workers))]
+
+
+def test_a_run_folder_in_use_is_refused_at_once(tmp_path):
+    c = config(tmp_path, "--iterations=1")
+    with file_lock.exclusive(os.path.join(c.output_dir, ".lock")):
+        with pytest.raises(ValueError, match="Another process is training in"):
+            run(c, util.database())
+    assert not os.path.exists(os.path.join(c.output_dir, "config.json"))
 
 
 REAL_DATA = os.path.join(REPO, "..", "shared", "data")
