@@ -20,6 +20,8 @@ setup(
         "numpy<2",
         "protobuf==4.25.9",
         "matplotlib",
+        # The sweep's --engine=submitit (run_scripts/sweep.py, meta/sweep_engines.py).
+        "submitit==1.5.4",
     ],
     extras_require={
         "test": ["pytest"],

@@ -5,16 +5,21 @@
 Flags after `--` go to every run. Each cell is one `python -m run_scripts.train` run in
 ``<runs_dir>/<cell>``; its results JSON is copied to ``<results_dir>/<cell>.json``. A
 cell whose JSON exists is skipped, so an interrupted sweep resumes where it stopped (and
-an interrupted cell resumes from its last checkpoint). A cell is named as run folders are
-(meta.config.run_name: method, mix for SSML, GAN, shifts, scheme, fraction, seed), so
-sweeps of several mixes share one results folder and its labeled-only cells. A JSON made
-with other settings of the flags its method reads is an error, never silently reused.
+an interrupted cell resumes from its last checkpoint). The cells run one after another
+here, or as jobs of their own on submitit (`--engine=submitit`: on this machine, or on a
+Slurm cluster with `--executor=slurm`; meta/sweep_engines.py); a failed cell is reported
+with its log, the others go on, and the next invocation retries it. A cell is named as
+run folders are (meta.config.run_name: method, mix for SSML, GAN, shifts, scheme, fraction,
+seed), so sweeps of several mixes share one results folder and its labeled-only cells, and
+no two cells share a run folder. A JSON made with other settings of the flags its method
+reads is an error, never silently reused.
 
 At fraction 0 every method is unsupervised LASIUM, so that cell is run once per seed; at
 fraction 1 every scheme keeps all labels, so that cell is run for one scheme only.
 Afterwards `python -m run_scripts.plot_results <results_dir>/*.json` draws the study.
 """
 import dataclasses
+import functools
 import json
 import os
 import subprocess
@@ -26,9 +31,13 @@ from infra.atomic_io import write_json_atomic
 from infra.entry_point import run_main
 from meta import config as config_lib
 from meta.results import reproduce_command
+from meta.sweep_engines import ENGINES, EXECUTORS, Engine, Job
 from tasks.label_budget import SCHEMES
 
 FLAGS = flags.FLAGS
+# The flags only --engine=submitit reads.
+SUBMITIT_FLAGS = ("executor", "parallel", "cell_cpus", "cell_gpus", "cell_memory_gb",
+                  "cell_minutes", "slurm_partition")
 
 
 def cells(dataset, methods, schemes, fractions, seeds, extra=()):
@@ -75,26 +84,35 @@ def train(args) -> str:
     return os.path.join(output_dir, "results.json")
 
 
-def sweep(grid, results_dir, runs_dir, run=train, dry_run=False):
-    """Runs the cells without results; returns the names of those that failed."""
-    todo = []
+def run_cell(run, args, results_path):
+    """One cell, as an engine runs it: `run(args)`, which returns the path of the run's
+    results JSON, then a copy of that JSON at `results_path`."""
+    with open(run(args)) as f:
+        write_json_atomic(results_path, json.load(f))
+
+
+def sweep(grid, results_dir, runs_dir, run=train, dry_run=False, engine=Engine()):
+    """Runs the cells without results on `engine`; returns the failures (sweep_engines)."""
+    jobs = []
     for name, args in grid:
         args = [*args, f"--output_dir={os.path.join(runs_dir, name)}"]
-        if not done(os.path.join(results_dir, f"{name}.json"), args):
-            todo.append((name, args))
-    print(f"{len(grid)} cells, {len(grid) - len(todo)} done, {len(todo)} to run.", flush=True)
-    failed = []
-    for i, (name, args) in enumerate(todo, 1):
-        print(f"[{i}/{len(todo)}] {name}: {reproduce_command('run_scripts.train', args)}", flush=True)
-        if dry_run:
-            continue
-        try:
-            with open(run(args)) as f:
-                write_json_atomic(os.path.join(results_dir, f"{name}.json"), json.load(f))
-        except subprocess.CalledProcessError as e:
-            print(f"[{i}/{len(todo)}] {name} failed (exit {e.returncode}); going on.", flush=True)
-            failed.append(name)
-    return failed
+        results_path = os.path.join(results_dir, f"{name}.json")
+        if not done(results_path, args):
+            print(f"{name}: {reproduce_command('run_scripts.train', args)}", flush=True)
+            jobs.append(Job(name, functools.partial(run_cell, run, args, results_path),
+                            os.path.join(runs_dir, name, "jobs")))
+    print(f"{len(grid)} cells, {len(grid) - len(jobs)} done, {len(jobs)} to run.", flush=True)
+    return [] if dry_run else engine.run(jobs)
+
+
+def engine_from_flags() -> Engine:
+    """The engine the flags ask for; submitit's flags without it are refused."""
+    given = ", ".join(f"--{name}" for name in SUBMITIT_FLAGS if FLAGS[name].present)
+    if FLAGS.engine == "sequential" and given:
+        raise ValueError(f"Only --engine=submitit reads {given}: add --engine=submitit, or "
+                         f"leave out {given}.")
+    return Engine(FLAGS.engine, FLAGS.executor, FLAGS.cell_cpus, FLAGS.cell_gpus,
+                  FLAGS.cell_memory_gb, FLAGS.cell_minutes, FLAGS.slurm_partition, FLAGS.parallel)
 
 
 def main(argv):
@@ -102,13 +120,15 @@ def main(argv):
     bad = [a for a in extra if not a.startswith("--")]
     if bad:
         raise app.UsageError(f"Unknown arguments {bad}: flags for the runs go after `--`.")
+    engine = engine_from_flags()
     grid = cells(FLAGS.dataset, FLAGS.methods, FLAGS.schemes,
                  sorted(float(f) for f in FLAGS.fractions), [int(s) for s in FLAGS.seeds], extra)
     results_dir = FLAGS.results_dir or os.path.join("results", FLAGS.dataset, "sweep")
-    failed = sweep(grid, results_dir, FLAGS.runs_dir, dry_run=FLAGS.dry_run)
+    failed = sweep(grid, results_dir, FLAGS.runs_dir, dry_run=FLAGS.dry_run, engine=engine)
     if failed:
-        sys.exit(f"{len(failed)} cells failed: {', '.join(failed)}. Their errors are above; "
-                 "rerun the sweep to retry them.")
+        sys.exit(f"{len(failed)} cells failed; rerun the sweep to retry them:\n" + "\n".join(
+            f"  {f.name}: {f.error}; " + (f"log {f.log}" if f.log else "its output is above")
+            for f in failed))
     if FLAGS.dry_run:
         return
     print(f"Sweep complete. Plot: python -m run_scripts.plot_results {results_dir}/*.json")
@@ -125,6 +145,24 @@ def define_flags():
     flags.DEFINE_string("results_dir", None, "Results JSONs (default results/<dataset>/sweep).")
     flags.DEFINE_string("runs_dir", "runs/sweep", "Run folders (checkpoints, TensorBoard).")
     flags.DEFINE_bool("dry_run", False, "List the cells and what would run, run nothing.")
+    flags.DEFINE_enum("engine", "sequential", ENGINES, "sequential: one cell after another in "
+                      "this process; submitit: each cell a job of its own, on --executor.")
+    flags.DEFINE_enum("executor", "local", EXECUTORS, "submitit's executor: local (processes "
+                      "on this machine, --parallel at a time) or slurm (jobs on a Slurm "
+                      "cluster: run the sweep on its login node).")
+    flags.DEFINE_integer("parallel", 0, "Cells at once; 0: locally as many as the cores fit "
+                         "(cores // --cell_cpus), on Slurm every cell.", lower_bound=0)
+    flags.DEFINE_integer("cell_cpus", 2, "Cores per cell (locally they only set --parallel's "
+                         "default).", lower_bound=1)
+    flags.DEFINE_integer("cell_gpus", 0, "GPUs per cell (locally every cell sees the first "
+                         "ones).", lower_bound=0)
+    flags.DEFINE_float("cell_memory_gb", 8.0, "Memory per cell (Slurm only: locally it is not "
+                       "limited).", lower_bound=0.1)
+    flags.DEFINE_integer("cell_minutes", 240, "Time limit per cell: a cell stopped by it is "
+                         "reported as failed, and the next invocation resumes it from its last "
+                         "checkpoint.", lower_bound=1)
+    flags.DEFINE_string("slurm_partition", None, "Slurm partition of the cells' jobs (default: "
+                        "the cluster's).")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,11 @@
-import dataclasses
 import json
 import math
 import os
 
 import pytest
 
-from meta.config import config_from_args
 from run_scripts import plot_results, sweep
-from util import results
+from util import fake_run, results
 
 
 def test_grid_runs_shared_cells_once():
@@ -24,14 +22,7 @@ def test_grid_runs_shared_cells_once():
 def fake_runner(calls):
     def run(args):
         calls.append(args)
-        flags = dict(a[2:].split("=", 1) for a in args)
-        r = results(method=flags["method"], label_fraction=float(flags["label_fraction"]),
-                    config=dataclasses.asdict(config_from_args(*args)))
-        path = os.path.join(flags["output_dir"], "results.json")
-        os.makedirs(flags["output_dir"], exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(r, f)
-        return path
+        return fake_run(args)
     return run
 
 

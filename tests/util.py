@@ -1,5 +1,9 @@
 """What several test files use: small synthetic data sets, tiny networks and tasks, a fast run
-configuration, a results JSON and a stand-in GAN (fixtures are in conftest.py)."""
+configuration, a results JSON, a stand-in sweep run and a stand-in GAN (fixtures are in
+conftest.py)."""
+import dataclasses
+import json
+import os
 import types
 
 import numpy as np
@@ -54,6 +58,19 @@ FAST = ("--meta_batch=2", "--num_val_tasks=3", "--num_test_tasks=5", "--val_inne
 def config(tmp_path, *args, name="run"):
     """The Config of a fast run in tmp_path/name, with command-line style `args`."""
     return config_from_args(*FAST, f"--output_dir={tmp_path / name}", *args)
+
+
+def fake_run(args) -> str:
+    """Stands in for a sweep cell's run (run_scripts.sweep.train): writes the results JSON
+    of `args`, a run's command-line flags, in its output folder; returns its path."""
+    flags = dict(a[2:].split("=", 1) for a in args)
+    r = results(method=flags["method"], label_fraction=float(flags["label_fraction"]),
+                config=dataclasses.asdict(config_from_args(*args)))
+    os.makedirs(flags["output_dir"], exist_ok=True)
+    path = os.path.join(flags["output_dir"], "results.json")
+    with open(path, "w") as f:
+        json.dump(r, f)
+    return path
 
 
 def results(**changes):
