@@ -11,6 +11,8 @@ The meta-loss is the mean of the tasks' query losses, or their weighted mean whe
 generated tasks apart from its labeled ones). Each replica of the strategy takes its share
 of the tasks; the gradients are summed across replicas, clipped, then applied once.
 """
+import abc
+
 import tensorflow as tf
 
 
@@ -35,7 +37,7 @@ def accuracy(logits, labels):
                                   tf.float32))
 
 
-class MetaLearner(tf.Module):
+class MetaLearner(tf.Module, metaclass=abc.ABCMeta):
     def __init__(self, model, optimizer, variables, clip_norm: float = 0.0, strategy=None,
                  jit_compile: bool = False, task_weights=None):
         super().__init__()
@@ -47,14 +49,14 @@ class MetaLearner(tf.Module):
         self.train_step = tf.function(self._train_step_fn)
         self._evaluate_task = tf.function(self._evaluate_task_fn)
 
+    @abc.abstractmethod
     def task_loss(self, weights, support, query):
         """(query loss, query accuracy) of one training task under `weights` (the values of
         `self.trained`), differentiable with respect to them."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _evaluate_task_fn(self, support, query, steps, learning_rate):
         """Query accuracy of one test task (`steps` and `learning_rate`: an inner loop's)."""
-        raise NotImplementedError
 
     # ----------------------------------------------------------------- meta-update
     def _task_gradients_fn(self, support, query, task_weights, weight_total):
