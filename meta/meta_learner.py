@@ -112,10 +112,10 @@ class MetaLearner(tf.Module, metaclass=abc.ABCMeta):
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, tasks: tf.data.Dataset, loop, progress=None):
         """Per-task query accuracies (numpy) over a finite stream of single tasks; `loop`
-        is the inner loop of learners that adapt (an InnerLoop), unread by others."""
+        (an InnerLoop) is read by learners that adapt, ignored by others."""
         accuracies = []
-        steps = tf.constant(getattr(loop, "steps", 0))
-        lr = tf.constant(getattr(loop, "learning_rate", 0.0), self.model.dtype)
+        steps = tf.constant(loop.steps)
+        lr = tf.constant(loop.learning_rate, self.model.dtype)
         for support, query in tasks:
             accuracies.append(float(self._evaluate_task(support, query, steps, lr)))
             if progress:
