@@ -19,9 +19,6 @@ FLAGS = flags.FLAGS
 
 METHODS = ("maml", "labeled_only", "lasium", "ssml", "ssml_ssg")
 LEARNERS = ("maml", "protonets")
-# What only MAML reads: its inner loops.
-INNER_LOOP_FIELDS = ("inner_lr", "inner_steps", "val_inner_lr", "val_inner_steps", "test_inner_lr",
-                     "test_inner_steps", "first_order")
 GENERATED_METHODS = ("lasium", "ssml", "ssml_ssg")  # the methods that train a GAN
 MIXING_METHODS = ("ssml", "ssml_ssg")  # labeled tasks merged with generated ones (--mix)
 # Each LASIUM sampler's flag for how far a class's members lie from their anchor.
