@@ -10,7 +10,7 @@ from absl import flags
 
 from models.classifier import BATCH_NORM_MODES
 from tasks.label_budget import SCHEMES
-from meta.gan_training import PRECISIONS as GAN_PRECISIONS
+from meta.gan_training import PRECISION_CHOICES as GAN_PRECISIONS, resolve_precision
 from tasks.augmentation import KINDS as SHIFT_KINDS
 from tasks.lasium import SAMPLERS
 from tasks.mixing import STRATEGIES as MIX_STRATEGIES
@@ -48,7 +48,7 @@ PRESETS = {
 # Omniglot's 20 GAN epochs: LASIUM alone rose from 75.5% after 10 to 81.9% after 20
 # (results/README.md, the GAN-epoch curve), and to 84.7% after 30 at 1,000 iterations; 30 is
 # not the preset yet: unmeasured at 2,500 iterations, and 30 float32 epochs would not fit
-# the main job's hour (bfloat16 would: --gan_precision).
+# the main job's hour (bfloat16 would: --gan_precision, auto by default).
 GENERATED_CPU_PRESETS = {
     "omniglot": dict(iterations=2500, gan_epochs=20),
     "mini_imagenet": dict(iterations=500, gan_epochs=1),
@@ -240,8 +240,10 @@ class Config:
     gan_checkpoint_every: int = setting(5, "GAN state and generator snapshot every N epochs.",
                                         at_least=1, bookkeeping=True, read_if=_generated)
     gan_precision: str = setting(
-        "float32", "The GAN networks' compute type: float32, or mixed_bfloat16 (bfloat16 "
-        "compute, float32 weights and outputs; fast on CPUs with AVX512_BF16 or AMX).",
+        "auto", "The GAN networks' compute type: float32, mixed_bfloat16 (bfloat16 compute, "
+        "float32 weights and outputs; fast on CPUs with AVX512_BF16 or AMX, slow on others), "
+        "or auto: mixed_bfloat16 on such CPUs without a GPU, float32 elsewhere. Runs record "
+        "the type used.",
         choices=GAN_PRECISIONS, read_if=_generated)
     # ssml_ssg: the semi-supervised GAN (models/ssgan.py) and its tasks.
     ssg_formulation: str = setting(
@@ -304,6 +306,7 @@ class Config:
         for stage in ("val", "test"):
             if values[f"{stage}_inner_lr"] is None:
                 values[f"{stage}_inner_lr"] = values["inner_lr"]
+        values["gan_precision"] = resolve_precision(values["gan_precision"])
         if values["output_dir"] is None:
             values["output_dir"] = default_output_dir(values)
         # On by default, so only a --query_augmentation the user gave can contradict a run.

@@ -18,6 +18,7 @@ import tempfile
 from absl import app, flags, logging
 
 from infra.atomic_io import write_json_atomic
+from infra.cpu import cpu_model
 from infra.entry_point import run_main
 from meta.process import ONEDNN
 from meta.results import command_line, git_commit
@@ -42,12 +43,6 @@ def bench_once(onednn: str) -> dict:
                        stdout=subprocess.DEVNULL)
         with open(output) as f:
             return json.load(f)
-
-
-def cpu_model() -> str:
-    with open("/proc/cpuinfo") as f:
-        names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-    return f"{names[0]} x{len(names)}" if names else "unknown"
 
 
 def main(argv):

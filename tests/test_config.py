@@ -3,6 +3,8 @@ import dataclasses
 import pytest
 from absl import flags
 
+from infra import cpu
+from infra.cpu import native_bfloat16  # the function itself: conftest patches cpu's
 from meta import config as config_lib
 from meta.config import Config, config_from_args
 
@@ -40,3 +42,19 @@ def test_field_metadata_says_what_a_resume_and_a_sweep_may_ignore():
     protonets = dataclasses.asdict(config_from_args("--learner=protonets"))
     assert {"inner_lr", "test_inner_steps", "first_order"} <= \
         config_lib.unused_fields(protonets)
+
+
+def test_auto_gan_precision_is_bfloat16_only_where_the_cpu_computes_it(monkeypatch, tmp_path):
+    lasium = ("--method=lasium", "--label_fraction=0")
+    assert config_from_args(*lasium).gan_precision == "float32"  # conftest: no bfloat16
+    monkeypatch.setattr(cpu, "native_bfloat16", lambda: True)
+    c = config_from_args(*lasium)
+    assert c.gan_precision == "mixed_bfloat16" and "_gan20bf16_" in c.output_dir
+    assert config_from_args(*lasium, "--gan_precision=float32").gan_precision == "float32"
+    # The CPU's flags, as /proc/cpuinfo lists them per core.
+    for flags_line, native in (("fpu avx2 avx512f", False), ("fpu avx512f avx512_bf16", True),
+                               ("fpu amx_bf16 amx_tile", True)):
+        info = tmp_path / f"cpuinfo{native}{len(flags_line)}"
+        info.write_text(f"processor\t: 0\nmodel name\t: X\nflags\t\t: {flags_line}\n\n"
+                        f"processor\t: 1\nmodel name\t: X\nflags\t\t: {flags_line}\n")
+        assert cpu.cpu_model(str(info)) == "X x2" and native_bfloat16(str(info)) == native
