@@ -28,7 +28,7 @@ from absl import app, flags
 
 from infra.atomic_io import write_figure_atomic, write_text_atomic
 from infra.entry_point import run_main
-from meta.config import MIXING_METHODS, mix_name
+from meta.config import MIXING_METHODS, mix_name, shifts
 from meta.readme_blocks import define_readme_flags, replace_block
 from meta.results import check_results
 from meta.statistics import over_seeds, run_difference
@@ -52,9 +52,6 @@ def load(paths):
     return runs
 
 
-SHIFTS = (("labeled_query_augmentation", "labeled"), ("query_augmentation", "generated"))
-
-
 def line_key(r):
     """The line a run belongs to: its method and, for methods that mix task streams, how
     they were mixed (a run's JSON from before --mix existed gives just the method), and
@@ -63,7 +60,11 @@ def line_key(r):
     key = r["method"]
     if key in MIXING_METHODS and "mix" in c:
         key += f"|{mix_name(c)}"
-    shifted = [name for flag, name in SHIFTS if c.get(flag)]
+    generated, labeled = shifts(dict(
+        method=r["method"], label_fraction=r.get("label_fraction", 1),
+        query_augmentation=c.get("query_augmentation"),
+        labeled_query_augmentation=c.get("labeled_query_augmentation")))
+    shifted = [name for name, on in (("labeled", labeled), ("generated", generated)) if on]
     return key + (f"|shifted {' and '.join(shifted)} queries" if shifted else "")
 
 

@@ -158,8 +158,10 @@ def test_shifted_runs_are_their_own_lines_against_shifted_labeled_only(tmp_path)
     both = dict(mix="batch", labeled_share=0.5, labeled_share_start=0.0, mix_block=1,
                 query_augmentation=True, labeled_query_augmentation=True)
     paths = [write(tmp_path, "l", method="labeled_only", test_accuracy=0.70),
+             # Today's runs record --query_augmentation (on by default) even where no
+             # generated task reads it.
              write(tmp_path, "ls", method="labeled_only", test_accuracy=0.80,
-                   config=dict(labeled_query_augmentation=True)),
+                   config=dict(labeled_query_augmentation=True, query_augmentation=True)),
              write(tmp_path, "ss", method="ssml", test_accuracy=0.83, config=both)]
     table = list(plot_results.rows(plot_results.load(paths)))
     text = plot_results.markdown(table)
