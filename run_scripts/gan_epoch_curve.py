@@ -31,7 +31,13 @@ def table(runs):
     """Markdown rows: GAN epochs x meta-iterations, with the original's column."""
     cells = collections.defaultdict(dict)
     for r in runs:
-        cells[r["config"]["gan_epochs"]][r["iterations"]] = r
+        epochs, iterations = r["config"]["gan_epochs"], r["iterations"]
+        if iterations in cells[epochs]:
+            raise ValueError(
+                f"Two runs for {epochs} GAN epochs and {iterations} iterations: "
+                f"`{cells[epochs][iterations]['command']}` and `{r['command']}`; a curve "
+                "has one run per point: give one of them.")
+        cells[epochs][iterations] = r
     iterations = sorted({r["iterations"] for r in runs})
     header = (["GAN epochs", f"original LASIUM-N ({ORIGINAL_ITERATIONS} it.)"]
               + [f"here, {i} it." for i in iterations] + ["gap at 1000 it."])

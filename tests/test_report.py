@@ -58,6 +58,8 @@ def test_gan_epoch_curve_sets_each_run_beside_the_original():
     assert "| GAN epochs | original LASIUM-N (1000 it.) | here, 1000 it. | here, 2500 it. |" in text
     assert "| 10 | 67.50% | 70.00% ± 1.23 | 72.00% ± 1.23 | +2.50 |" in text
     assert "| 25 | - | 75.00% ± 1.23 | - | - |" in text  # the original has no 25
+    with pytest.raises(ValueError, match="Two runs for 10 GAN epochs and 2500 iterations"):
+        gan_epoch_curve.table(runs + runs[1:2])
 
 
 def test_json_without_provenance_is_refused(tmp_path):
