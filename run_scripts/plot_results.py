@@ -28,7 +28,7 @@ from absl import app, flags
 
 from infra.atomic_io import write_figure_atomic, write_text_atomic
 from infra.entry_point import run_main
-from meta.config import MIXING_METHODS, mix_name, shifts
+from meta.config import GENERATED_METHODS, MIXING_METHODS, mix_name, shifts
 from meta.readme_blocks import define_readme_flags, replace_block
 from meta.results import check_results
 from meta.statistics import over_seeds, run_difference
@@ -54,12 +54,15 @@ def load(paths):
 
 def line_key(r):
     """The line a run belongs to: its method and, for methods that mix task streams, how
-    they were mixed (a run's JSON from before --mix existed gives just the method), and
-    which training queries were shifted: shifted runs never pool with unshifted ones."""
+    they were mixed (a run's JSON from before --mix existed gives just the method), its
+    GAN's training epochs, and which training queries were shifted: shifted runs never
+    pool with unshifted ones."""
     c = r.get("config", {})
     key = r["method"]
     if key in MIXING_METHODS and "mix" in c:
         key += f"|{mix_name(c)}"
+    if key.partition("|")[0] in GENERATED_METHODS and "gan_epochs" in c:
+        key += f"|{c['gan_epochs']} GAN epochs"  # another GAN: another line
     generated, labeled = shifts(dict(
         method=r["method"], label_fraction=r.get("label_fraction", 1),
         query_augmentation=c.get("query_augmentation"),

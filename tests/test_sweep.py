@@ -90,6 +90,8 @@ def test_plot_results_table_and_plot(tmp_path):
              write(tmp_path, "l2", method="labeled_only", test_accuracy=0.90, seed=1),
              write(tmp_path, "s1", method="ssml", test_accuracy=0.85),
              write(tmp_path, "s1i", method="ssml", label_scheme="instances", test_accuracy=0.7),
+             write(tmp_path, "s3i", method="ssml", label_scheme="instances", test_accuracy=0.72,
+                   config=dict(gan_epochs=30)),
              write(tmp_path, "f1", method="labeled_only", label_fraction=1.0, test_accuracy=0.95),
              write(tmp_path, "sb", method="ssml", test_accuracy=0.81, config=dict(
                  mix="batch", labeled_share=0.5, labeled_share_start=0.0, mix_block=1)),
@@ -103,7 +105,9 @@ def test_plot_results_table_and_plot(tmp_path):
     # LASIUM and all-label runs appear under every scheme.
     assert text.count("LASIUM (no labels)") == 2 and text.count("| 100% |") == 2
     # One seed: only its test tasks' interval, and the table says so.
-    assert "| instances | 10% | SSML | 1 | 70.00% ± 1.23 | test tasks |" in text
+    assert "| instances | 10% | SSML (10 GAN epochs) | 1 | 70.00% ± 1.23 | test tasks |" in text
+    # Another GAN is another line, even for the same seed.
+    assert "| instances | 10% | SSML (30 GAN epochs) | 1 | 72.00% ± 1.23 | test tasks |" in text
     # Each mixing setting is its own line.
     assert "| classes | 10% | SSML (batch 0.5) | 1 | 81.00% ± 1.23 |" in text
     assert "| classes | 10% | SSML (schedule 0 to 1) | 1 | 82.00% ± 1.23 |" in text
