@@ -61,7 +61,7 @@ def line_key(r):
     key = r["method"]
     if key in MIXING_METHODS and "mix" in c:
         key += f"|{mix_name(c)}"
-    if key.partition("|")[0] in GENERATED_METHODS and "gan_epochs" in c:
+    if r["method"] in GENERATED_METHODS and "gan_epochs" in c:
         key += f"|{c['gan_epochs']} GAN epochs"  # another GAN: another line
     generated, labeled = shifts(dict(
         method=r["method"], label_fraction=r.get("label_fraction", 1),
