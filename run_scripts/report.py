@@ -51,6 +51,16 @@ def sampler_name(c):
             f"{epochs}{precision} epoch{'s' * (epochs != 1)}{shifts}")
 
 
+def method_name(method, c):
+    """"lasium", or "maml, ProtoNets trained 20-way" for another learner (runs from
+    before --learner existed used MAML)."""
+    if c.get("learner", "maml") == "maml":
+        return method
+    ways = c.get("train_n_way", c.get("n_way"))
+    trained = f" trained {ways}-way" if ways != c.get("n_way") else ""
+    return f"{method}, ProtoNets{trained}"
+
+
 def test_table(runs):
     columns = ["run", "method", "labels", "GAN", "seed", "test accuracy (95% CI)", "tasks",
                "iterations", "wall time", "peak memory"]
@@ -63,7 +73,7 @@ def test_table(runs):
         # Runs made before the trainer recorded its peak memory have none.
         memory = f"{r['peak_memory_mb'] / 1024:.1f} GB" if "peak_memory_mb" in r else "-"
         lines.append(
-            f"| `{path}` | {r['method']} | {labels} | {gan} | {r['seed']} | "
+            f"| `{path}` | {method_name(r['method'], r['config'])} | {labels} | {gan} | {r['seed']} | "
             f"{100 * r['test_accuracy']:.2f}% ± {100 * r['test_ci95']:.2f} | {r['num_test_tasks']} | "
             f"{r['iterations']} | {r['wall_seconds'] / 60:.1f} min | {memory} |")
     return lines

@@ -28,6 +28,15 @@ def test_peak_memory_in_gigabytes(tmp_path):
     assert "| 2.0 min | 3.6 GB |" in report.report([str(path)])
 
 
+def test_protonets_runs_say_so(tmp_path):
+    path = tmp_path / "r.json"
+    config = {"num_val_tasks": 10, "learner": "protonets", "n_way": 5, "train_n_way": 20}
+    path.write_text(json.dumps(results(method="maml", config=config)))
+    assert "| maml, ProtoNets trained 20-way | classes 10% |" in report.report([str(path)])
+    path.write_text(json.dumps(results(method="maml", config={**config, "train_n_way": 5})))
+    assert "| maml, ProtoNets | classes 10% |" in report.report([str(path)])
+
+
 def test_generated_runs_name_their_sampler(tmp_path):
     path = tmp_path / "r.json"
     config = {"num_val_tasks": 10, "lasium": "n", "gan_epochs": 10, "lasium_sigma": 1.0,
