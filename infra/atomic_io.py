@@ -41,5 +41,5 @@ def write_json_atomic(path, data) -> None:
 def write_figure_atomic(path, figure, dpi: int = 120) -> None:
     """A matplotlib figure as a PNG."""
     png = io.BytesIO()
-    figure.savefig(png, format="png", dpi=dpi)
+    figure.savefig(png, format="png", dpi=dpi, bbox_inches="tight")  # legends outside too
     write_text_atomic(path, png.getvalue())

@@ -211,19 +211,22 @@ def plot(table, path):
         for r in table:
             if r["scheme"] == scheme:
                 lines.setdefault(r["key"], []).append(r)
-        for (key, line), marker in zip(lines.items(), "osD^vP*X"):  # markers: overlaps show
+        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for i, ((key, line), marker) in enumerate(zip(lines.items(), "osD^vP*X")):
+            # One color per line, and markers so that overlapping points still show.
+            color = colors[i % len(colors)]
             x, y, ci = ([r[f] for r in line] for f in ("fraction", "accuracy", "ci95"))
-            if key == "lasium":  # no labels: a level across the panel
-                top.axhline(y[0], color="gray", linestyle=":", label=line_name(key))
-                top.axhspan(y[0] - ci[0], y[0] + ci[0], color="gray", alpha=0.15)
+            label = textwrap.fill(line_name(key), 40)
+            if key.partition("|")[0] == "lasium":  # no labels: a level across the panel
+                top.axhline(y[0], color=color, linestyle=":", label=label)
+                top.axhspan(y[0] - ci[0], y[0] + ci[0], color=color, alpha=0.15)
                 continue
-            drawn, = top.plot(x, y, marker + "-", label=textwrap.fill(line_name(key), 40))
+            top.plot(x, y, marker + "-", color=color, label=label)
             top.fill_between(x, [a - c for a, c in zip(y, ci)], [a + c for a, c in zip(y, ci)],
-                             color=drawn.get_color(), alpha=0.2)
+                             color=color, alpha=0.2)
             x, y, ci = gains(compared, scheme, key)
             if x:
-                bottom.errorbar(x, y, yerr=ci, fmt=marker + "-", color=drawn.get_color(),
-                                capsize=3)
+                bottom.errorbar(x, y, yerr=ci, fmt=marker + "-", color=color, capsize=3)
         bottom.axhline(0, color="black", linewidth=0.8)  # labeled-only itself
         top.set_xscale("log")
         # Ticks at the measured fractions, as percentages: log-axis minor labels collide.
@@ -236,8 +239,10 @@ def plot(table, path):
             ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test accuracy (%)\n95% band over seeds (1 seed: test tasks)")
     axes[1][0].set_ylabel("points over labeled-only\n95% t-interval over seeds")
-    axes[0][0].legend(fontsize="small")
     fig.tight_layout()
+    # Beside the panels, where it hides no point.
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper left", fontsize="small",
+               bbox_to_anchor=(1, 1))
     write_figure_atomic(path, fig)
 
 
