@@ -196,7 +196,7 @@ def gains(comparisons_, scheme, key):
 def plot(table, path):
     """Per scheme: accuracy against label fraction, and below it each method's gain over
     labeled-only MAML (the question SSML must answer: do generated tasks add anything?),
-    with the labeled queries shifted as that method's were."""
+    with the labeled queries shifted as that method's were. Returns the figure."""
     compared = list(comparisons(table))
     import matplotlib
     matplotlib.use("Agg")
@@ -244,6 +244,7 @@ def plot(table, path):
     fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper left", fontsize="small",
                bbox_to_anchor=(1, 1))
     write_figure_atomic(path, fig)
+    return fig
 
 
 def main(argv):

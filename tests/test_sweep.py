@@ -118,8 +118,12 @@ def test_plot_results_table_and_plot(tmp_path):
     assert x == [0.1] and gain == pytest.approx([2.0]) and math.isnan(ci[0])
     assert "| SSML (schedule 0 to 1) | labeled-only MAML | 1 | +2.00 | +2.00 | test tasks | " \
         "no interval |" in plot_results.comparison_markdown(compared)
-    plot_results.plot(table, str(tmp_path / "p.png"))
+    figure = plot_results.plot(table, str(tmp_path / "p.png"))
     assert (tmp_path / "p.png").stat().st_size > 1000
+    # LASIUM, without labels, is a dotted level across each scheme's accuracy panel.
+    for panel in figure.axes[:2]:
+        levels = [line for line in panel.get_lines() if line.get_linestyle() == ":"]
+        assert [line.get_ydata()[0] for line in levels] == [50.0]
     assert plot_results.to_csv(table).splitlines()[0] == \
         "scheme,fraction,method,seeds,accuracy,ci95,interval,per_seed"
 
