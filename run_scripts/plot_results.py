@@ -10,9 +10,11 @@ method's points over labeled-only MAML with the 95% interval of that difference)
 Intervals (meta/statistics.py): a cell's accuracy is the mean over its seeds, its band the
 t-interval over those seeds (it holds the seed-to-seed spread); a one-seed cell can only show
 the interval over its test tasks, and the table says which one it shows. A comparison with
-labeled-only pairs runs of the same seed on the same test tasks: per seed, the mean of the
-per-task differences with its interval over tasks; across seeds, the mean of the per-seed
-differences with the t-interval over seeds, the one that says whether a method pays.
+labeled-only MAML (and, for methods with generated tasks, with LASIUM alone on a GAN of the
+same epochs: what the labels add) pairs runs of the same seed on the same test tasks: per
+seed, the mean of the per-task differences with its interval over tasks; across seeds, the
+mean of the per-seed differences with the t-interval over seeds, the one that says whether
+a method pays.
 SSML runs with different mixing settings (--mix, --labeled_share...) are different lines.
 Unsupervised LASIUM (fraction 0) is a horizontal line: the level that labels must beat.
 Fraction 1 keeps all labels under every scheme, so those runs end every scheme's lines.
@@ -71,10 +73,18 @@ def line_key(r):
     return key + (f"|shifted {' and '.join(shifted)} queries" if shifted else "")
 
 
-def baseline_key(r):
-    """Labeled-only MAML as this run's labeled tasks were: with or without shifts."""
-    return line_key(dict(method="labeled_only", config=dict(
-        labeled_query_augmentation=r.get("config", {}).get("labeled_query_augmentation"))))
+def baseline_keys(r):
+    """The lines this run is compared with: labeled-only MAML as this run's labeled tasks
+    were (with or without shifts), the baseline SSML must beat; and, for a run with
+    generated tasks, LASIUM alone on a GAN of the same epochs with the same generated
+    queries: what the labels add to the GAN's tasks."""
+    c = r.get("config", {})
+    keys = [line_key(dict(method="labeled_only", config=dict(
+        labeled_query_augmentation=c.get("labeled_query_augmentation"))))]
+    if r["method"] in GENERATED_METHODS and "gan_epochs" in c:
+        keys.append(line_key(dict(method="lasium", label_fraction=0, config=dict(
+            gan_epochs=c["gan_epochs"], query_augmentation=c.get("query_augmentation")))))
+    return keys
 
 
 def line_name(key):
@@ -114,7 +124,7 @@ def rows(runs):
                    per_seed=" ".join(f"{100 * r['test_accuracy']:.2f}" for r in group),
                    iterations=sorted({r["iterations"] for r in group}),
                    by_seed={r["seed"]: r for r in group}, key=key,
-                   baseline=baseline_key(group[0]))
+                   baselines=baseline_keys(group[0]))
 
 
 def percent(fraction):
@@ -133,26 +143,32 @@ def markdown(table):
 
 
 def comparisons(table):
-    """Each line against labeled-only MAML with the same labeled-query shifts, at every
-    fraction both have, over the seeds both have (a seed fixes the split, the labeled subset
+    """Each line against its baselines (baseline_keys), at every fraction both have (LASIUM:
+    at every fraction), over the seeds both have (a seed fixes the split, the labeled subset
     and the test tasks): per seed, the paired difference over test tasks (or, for runs from
     before per-task accuracies were kept, the difference of their means, without interval);
     across seeds, the mean difference with its t-interval over seeds."""
     cells_ = {(r["scheme"], r["key"], r["fraction"]): r for r in table}
     for r in table:
-        base = cells_.get((r["scheme"], r["baseline"], r["fraction"]))
-        if base is None or r["key"] == r["baseline"] or r["fraction"] in (0, 1):
+        if r["fraction"] in (0, 1):
             continue
-        seeds = sorted(set(r["by_seed"]) & set(base["by_seed"]))
-        if not seeds:
-            continue
-        # Points of this line over labeled-only, with the interval over paired test tasks.
-        per_seed = [tuple(100 * x for x in run_difference(r["by_seed"][s], base["by_seed"][s]))
-                    for s in seeds]
-        difference, half, over = over_seeds(per_seed)
-        yield dict(scheme=r["scheme"], fraction=r["fraction"], method=r["method"],
-                   key=r["key"], versus=base["method"], seeds=len(seeds), difference=difference,
-                   ci95=half, interval=over, per_seed=per_seed)
+        for base_key in r["baselines"]:
+            fraction = 0 if base_key.startswith("lasium") else r["fraction"]
+            base = cells_.get((r["scheme"], base_key, fraction))
+            if base is None or r["key"] == base_key:
+                continue
+            seeds = sorted(set(r["by_seed"]) & set(base["by_seed"]))
+            if not seeds:
+                continue
+            # Points of this line over the baseline, with the interval over paired test tasks.
+            per_seed = [tuple(100 * x for x in run_difference(r["by_seed"][s],
+                                                              base["by_seed"][s]))
+                        for s in seeds]
+            difference, half, over = over_seeds(per_seed)
+            yield dict(scheme=r["scheme"], fraction=r["fraction"], method=r["method"],
+                       key=r["key"], versus=base["method"], versus_key=base_key,
+                       seeds=len(seeds), difference=difference, ci95=half, interval=over,
+                       per_seed=per_seed)
 
 
 def signed(value, half):
@@ -189,7 +205,8 @@ def to_csv(table):
 def gains(comparisons_, scheme, key):
     """(fractions, mean points over labeled-only, 95% half-widths) of one line."""
     points = [(r["fraction"], r["difference"], r["ci95"]) for r in comparisons_
-              if (r["scheme"], r["key"]) == (scheme, key)]
+              if (r["scheme"], r["key"]) == (scheme, key)
+              and r["versus_key"].startswith("labeled_only")]
     return tuple(list(v) for v in zip(*points)) if points else ([], [], [])
 
 

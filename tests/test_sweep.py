@@ -153,6 +153,23 @@ def test_comparison_pairs_tasks_per_seed_and_takes_a_t_interval_over_seeds(tmp_p
     assert row["interval"] == "3 seeds" and plot_results.verdict(row) == "ahead"
 
 
+def test_generated_methods_are_also_compared_with_lasium_on_a_gan_of_their_epochs(tmp_path):
+    paths = [write(tmp_path, "u", method="lasium", label_fraction=0.0, **per_task(0, [0.7, 0.8])),
+             write(tmp_path, "u30", method="lasium", label_fraction=0.0,
+                   config=dict(gan_epochs=30), **per_task(0, [0.1, 0.1])),
+             write(tmp_path, "l", method="labeled_only", **per_task(0, [0.6, 0.6])),
+             write(tmp_path, "s", method="ssml", **per_task(0, [0.8, 0.8]))]
+    table = list(plot_results.rows(plot_results.load(paths)))
+    rows = {r["versus"]: r for r in plot_results.comparisons(table)}
+    # Only the 10-epoch LASIUM, the SSML run's GAN: +10 and 0 points, mean 5.
+    assert set(rows) == {"labeled-only MAML", "LASIUM (no labels) (10 GAN epochs)"}
+    assert rows["LASIUM (no labels) (10 GAN epochs)"]["per_seed"][0][0] == pytest.approx(5.0)
+    assert rows["labeled-only MAML"]["per_seed"][0][0] == pytest.approx(20.0)
+    # The plot's gain panel stays the gain over labeled-only.
+    compared = list(plot_results.comparisons(table))
+    assert plot_results.gains(compared, "classes", "ssml|10 GAN epochs")[1] == pytest.approx([20])
+
+
 def test_comparison_refuses_runs_tested_on_different_tasks(tmp_path):
     other = per_task(0, [0.5, 0.5])
     other["test_tasks"]["count"] = 3
