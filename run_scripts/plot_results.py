@@ -73,18 +73,18 @@ def line_key(r):
     return key + (f"|shifted {' and '.join(shifted)} queries" if shifted else "")
 
 
-def baseline_keys(r):
-    """The lines this run is compared with: labeled-only MAML as this run's labeled tasks
-    were (with or without shifts), the baseline SSML must beat; and, for a run with
-    generated tasks, LASIUM alone on a GAN of the same epochs with the same generated
-    queries: what the labels add to the GAN's tasks."""
+def baselines(r):
+    """The (line, label fraction) cells this run is compared with: labeled-only MAML at the
+    run's fraction (None), its labeled queries shifted as this run's were, the baseline SSML
+    must beat; and, for a run with generated tasks, LASIUM alone (fraction 0) on a GAN of the
+    same epochs with the same generated queries: what the labels add to the GAN's tasks."""
     c = r.get("config", {})
-    keys = [line_key(dict(method="labeled_only", config=dict(
-        labeled_query_augmentation=c.get("labeled_query_augmentation"))))]
+    out = [(line_key(dict(method="labeled_only", config=dict(
+        labeled_query_augmentation=c.get("labeled_query_augmentation")))), None)]
     if r["method"] in GENERATED_METHODS and "gan_epochs" in c:
-        keys.append(line_key(dict(method="lasium", label_fraction=0, config=dict(
-            gan_epochs=c["gan_epochs"], query_augmentation=c.get("query_augmentation")))))
-    return keys
+        out.append((line_key(dict(method="lasium", label_fraction=0, config=dict(
+            gan_epochs=c["gan_epochs"], query_augmentation=c.get("query_augmentation")))), 0))
+    return out
 
 
 def line_name(key):
@@ -124,7 +124,7 @@ def rows(runs):
                    per_seed=" ".join(f"{100 * r['test_accuracy']:.2f}" for r in group),
                    iterations=sorted({r["iterations"] for r in group}),
                    by_seed={r["seed"]: r for r in group}, key=key,
-                   baselines=baseline_keys(group[0]))
+                   baselines=baselines(group[0]))
 
 
 def percent(fraction):
@@ -143,18 +143,17 @@ def markdown(table):
 
 
 def comparisons(table):
-    """Each line against its baselines (baseline_keys), at every fraction both have (LASIUM:
-    at every fraction), over the seeds both have (a seed fixes the split, the labeled subset
-    and the test tasks): per seed, the paired difference over test tasks (or, for runs from
+    """Each line against its baselines (`baselines`), over the seeds both have (a seed fixes
+    the split, the labeled subset and the test tasks): per seed, the paired difference over test tasks (or, for runs from
     before per-task accuracies were kept, the difference of their means, without interval);
     across seeds, the mean difference with its t-interval over seeds."""
     cells_ = {(r["scheme"], r["key"], r["fraction"]): r for r in table}
     for r in table:
         if r["fraction"] in (0, 1):
             continue
-        for base_key in r["baselines"]:
-            fraction = 0 if base_key.startswith("lasium") else r["fraction"]
-            base = cells_.get((r["scheme"], base_key, fraction))
+        for base_key, fraction in r["baselines"]:
+            base = cells_.get((r["scheme"], base_key,
+                               r["fraction"] if fraction is None else fraction))
             if base is None or r["key"] == base_key:
                 continue
             seeds = sorted(set(r["by_seed"]) & set(base["by_seed"]))
