@@ -144,9 +144,10 @@ def markdown(table):
 
 def comparisons(table):
     """Each line against its baselines (`baselines`), over the seeds both have (a seed fixes
-    the split, the labeled subset and the test tasks): per seed, the paired difference over test tasks (or, for runs from
-    before per-task accuracies were kept, the difference of their means, without interval);
-    across seeds, the mean difference with its t-interval over seeds."""
+    the split, the labeled subset and the test tasks): per seed, the paired difference over
+    test tasks (or, for runs from before per-task accuracies were kept, the difference of
+    their means, without interval); across seeds, the mean difference with its t-interval
+    over seeds."""
     cells_ = {(r["scheme"], r["key"], r["fraction"]): r for r in table}
     for r in table:
         if r["fraction"] in (0, 1):
