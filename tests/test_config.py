@@ -49,7 +49,8 @@ def test_auto_gan_precision_is_bfloat16_only_where_the_cpu_computes_it(monkeypat
     assert config_from_args(*lasium).gan_precision == "float32"  # conftest: no bfloat16
     monkeypatch.setattr(cpu, "native_bfloat16", lambda: True)
     c = config_from_args(*lasium)
-    assert c.gan_precision == "mixed_bfloat16" and "_gan30bf16_" in c.output_dir
+    epochs = config_lib.GENERATED_CPU_PRESETS["omniglot"]["gan_epochs"]
+    assert c.gan_precision == "mixed_bfloat16" and f"_gan{epochs}bf16_" in c.output_dir
     assert config_from_args(*lasium, "--gan_precision=float32").gan_precision == "float32"
     # The CPU's flags, as /proc/cpuinfo lists them per core.
     for flags_line, native in (("fpu avx2 avx512f", False), ("fpu avx512f avx512_bf16", True),

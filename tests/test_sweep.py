@@ -4,8 +4,12 @@ import os
 
 import pytest
 
+from meta.config import GENERATED_CPU_PRESETS
 from run_scripts import plot_results, sweep
 from util import fake_run, results
+
+# The CPU preset's GAN epochs, as run names spell them.
+GAN = f"gan{GENERATED_CPU_PRESETS['omniglot']['gan_epochs']}"
 
 
 def test_grid_runs_shared_cells_once():
@@ -14,8 +18,8 @@ def test_grid_runs_shared_cells_once():
     # Per seed: LASIUM once at 0; 2 methods x 2 schemes at 0.05; 2 methods at 1.
     assert len(grid) == 2 * (1 + 4 + 2)
     # Cells are named as run folders are (meta.config.run_name).
-    assert "lasium-n_gan30_qshifts_5w1s_classes0_seed1" in grid
-    assert "ssml-n-batch0.5_gan30_qshifts_5w1s_instances0.05_seed0" in grid
+    assert f"lasium-n_{GAN}_qshifts_5w1s_classes0_seed1" in grid
+    assert f"ssml-n-batch0.5_{GAN}_qshifts_5w1s_instances0.05_seed0" in grid
     assert "--label_fraction=0.05" in grid["labeled_only_5w1s_instances0.05_seed0"]
 
 
@@ -64,9 +68,9 @@ def test_each_mix_is_its_own_cell_beside_one_baseline(tmp_path):
     assert len(calls) == 4  # the baseline once, SSML once per mix
     assert sorted(p.name for p in results_dir.iterdir()) == [
         "labeled_only_5w1s_classes0.05_seed0.json",
-        "ssml-n-batch0.5_gan30_qshifts_5w1s_classes0.05_seed0.json",
-        "ssml-n-batch0.5weight0.25_gan30_qshifts_5w1s_classes0.05_seed0.json",
-        "ssml-n-schedule0to0.5_gan30_qshifts_5w1s_classes0.05_seed0.json"]
+        f"ssml-n-batch0.5_{GAN}_qshifts_5w1s_classes0.05_seed0.json",
+        f"ssml-n-batch0.5weight0.25_{GAN}_qshifts_5w1s_classes0.05_seed0.json",
+        f"ssml-n-schedule0to0.5_{GAN}_qshifts_5w1s_classes0.05_seed0.json"]
     # Blocks are read by --mix=alternate only.
     grid = sweep.cells("omniglot", ["ssml"], ["classes"], [0.05], [0], ["--mix_block=3"])
     sweep.sweep(grid, str(results_dir), runs_dir, fake_runner(calls))
