@@ -3,10 +3,10 @@
     python -m run_scripts.gan_epoch_curve results/omniglot/lasium_curve/*.json \\
         --readme=results/README.md --plot=results/omniglot/lasium_gan_epoch_curve.png
 
-One row per GAN epoch count, one column per number of meta-iterations measured, each
-cell the test accuracy (95% CI over the test tasks) of one run, and the original's
-accuracy at that epoch count. A row's "gap" is ours minus the original's at the
-original's meta-iterations (1,000), where both exist.
+One row per GAN epoch count, one column per series (number of meta-iterations, and the
+precision the GAN trained in), each cell the test accuracy (95% CI over the test tasks)
+of one run, and the original's accuracy at that epoch count. A row's "gap" is ours minus
+the original's at the original's meta-iterations (1,000, float32 GAN), where both exist.
 """
 import collections
 
@@ -27,31 +27,48 @@ ORIGINAL = {0: 51.95, 10: 67.50, 20: 71.26, 30: 77.34, 40: 77.67, 50: 77.35, 100
 ORIGINAL_ITERATIONS = 1000
 
 
+def series(r):
+    """The curve a run is a point of: its meta-iterations and its GAN's precision."""
+    return r["iterations"], r["config"].get("gan_precision", "float32")
+
+
+def series_name(key):
+    iterations, precision = key
+    return f"here, {iterations} it." + (", bfloat16 GAN" if precision != "float32" else "")
+
+
+def series_order(key):
+    """float32 series first, then by meta-iterations."""
+    return key[1] != "float32", key[0]
+
+
 def table(runs):
-    """Markdown rows: GAN epochs x meta-iterations, with the original's column."""
+    """Markdown rows: GAN epochs x series, with the original's column."""
     cells = collections.defaultdict(dict)
     for r in runs:
-        epochs, iterations = r["config"]["gan_epochs"], r["iterations"]
-        if iterations in cells[epochs]:
+        epochs, key = r["config"]["gan_epochs"], series(r)
+        if key in cells[epochs]:
             raise ValueError(
-                f"Two runs for {epochs} GAN epochs and {iterations} iterations: "
-                f"`{cells[epochs][iterations]['command']}` and `{r['command']}`; a curve "
+                f"Two runs for {epochs} GAN epochs and {key[0]} iterations ({key[1]}): "
+                f"`{cells[epochs][key]['command']}` and `{r['command']}`; a curve "
                 "has one run per point: give one of them.")
-        cells[epochs][iterations] = r
-    iterations = sorted({r["iterations"] for r in runs})
+        cells[epochs][key] = r
+    keys = sorted({series(r) for r in runs}, key=series_order)
+    reference = (ORIGINAL_ITERATIONS, "float32")
     header = (["GAN epochs", f"original LASIUM-N ({ORIGINAL_ITERATIONS} it.)"]
-              + [f"here, {i} it." for i in iterations] + ["gap at 1000 it."])
+              + [series_name(k) for k in keys] + [f"gap at {ORIGINAL_ITERATIONS} it."])
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for epochs in sorted(cells):
         row = cells[epochs]
         original = ORIGINAL.get(epochs)
-        ours = [f"{100 * row[i]['test_accuracy']:.2f}% ± {100 * row[i]['test_ci95']:.2f}"
-                if i in row else "-" for i in iterations]
-        gap = (f"{100 * row[ORIGINAL_ITERATIONS]['test_accuracy'] - original:+.2f}"
-               if original is not None and ORIGINAL_ITERATIONS in row else "-")
+        ours = [f"{100 * row[k]['test_accuracy']:.2f}% ± {100 * row[k]['test_ci95']:.2f}"
+                if k in row else "-" for k in keys]
+        gap = (f"{100 * row[reference]['test_accuracy'] - original:+.2f}"
+               if original is not None and reference in row else "-")
         lines.append(f"| {epochs} | {f'{original:.2f}%' if original else '-'} | "
                      + " | ".join(ours) + f" | {gap} |")
-    samplers = sorted({sampler_name({**r["config"], "gan_epochs": "E"}) for r in runs})
+    samplers = sorted({sampler_name({**r["config"], "gan_epochs": "E", "gan_precision": "float32"})
+                       for r in runs})
     lines += ["", "Runs: " + "; ".join(samplers) + ", seed(s) "
               + ", ".join(sorted({str(r["seed"]) for r in runs})) + "; commands: "
               + "; ".join(sorted({f"`{r['command']}` (commit {short_commit(r)})" for r in runs}))]
@@ -73,15 +90,15 @@ def plot(runs, output):
     epochs = sorted(ORIGINAL)
     ax.plot(epochs, [ORIGINAL[e] for e in epochs], "k--o", ms=4,
             label=f"original LASIUM-N ({ORIGINAL_ITERATIONS} it.)")
-    by_iterations = collections.defaultdict(list)
+    by_series = collections.defaultdict(list)
     for r in runs:
-        by_iterations[r["iterations"]].append(r)
-    for iterations, group in sorted(by_iterations.items()):
+        by_series[series(r)].append(r)
+    for key, group in sorted(by_series.items(), key=lambda kv: series_order(kv[0])):
         group.sort(key=lambda r: r["config"]["gan_epochs"])
         ax.errorbar([r["config"]["gan_epochs"] for r in group],
                     [100 * r["test_accuracy"] for r in group],
                     [100 * r["test_ci95"] for r in group], fmt="-o", capsize=3,
-                    label=f"this project, {iterations} it.")
+                    label=series_name(key).replace("here", "this project"))
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlabel("GAN training epochs")
     ax.set_ylabel("Omniglot 5-way 1-shot test accuracy (%)")
