@@ -4,10 +4,10 @@
         --root=FOLDER_THE_RUNS_WERE_KEPT_IN
 
 Every occurrence of --root in the results (command, output_dir, gan_dir, checkpoint) is
-written as $EXP, and of the data's folder (a --data_dir given on the command line) as
-$DATA, so a command still reads as the one that ran (`--output_dir=$EXP/runs/x`: set EXP
-and DATA to rerun it); the data source is written as its file name. The numbers are copied
-as they are.
+written as $EXP, of --gans (a GAN cache kept elsewhere) as $GANS, and of the data's
+folder (a --data_dir given on the command line) as $DATA, so a command still reads as the
+one that ran (`--output_dir=$EXP/runs/x`: set EXP and DATA to rerun it); the data source
+is written as its file name. The numbers are copied as they are.
 """
 import json
 import os
@@ -20,6 +20,7 @@ from meta.results import check_results
 
 flags.DEFINE_string("root", None, "Folder outside the repository the runs were kept in.",
                     required=True)
+flags.DEFINE_string("gans", None, "A GAN cache outside --root the runs used (--gan_dir).")
 FLAGS = flags.FLAGS
 
 
@@ -36,13 +37,16 @@ def without_machine_paths(value, folders: dict):
     return value
 
 
-def collect(source: str, destination: str, root: str) -> dict:
+def collect(source: str, destination: str, root: str, gans: str = None) -> dict:
     with open(source) as f:
         results = json.load(f)
     check_results(results)  # refuses a JSON without run provenance
-    data_folder = os.path.dirname(results["data_source"])
-    results = without_machine_paths(results, {root: "$EXP", **(
-        {data_folder: "$DATA"} if os.path.isabs(data_folder) else {})})
+    # Omniglot's source is a file in the data folder, Mini-ImageNet's the folder itself.
+    data = results["data_source"]
+    data_folder = os.path.dirname(data) if os.path.splitext(data)[1] else data
+    folders = {root: "$EXP", **({gans: "$GANS"} if gans else {}),
+               **({data_folder: "$DATA"} if os.path.isabs(data_folder) else {})}
+    results = without_machine_paths(results, folders)
     results["data_source"] = os.path.basename(results["data_source"])
     write_json_atomic(destination, results)
     return results
@@ -51,7 +55,8 @@ def collect(source: str, destination: str, root: str) -> dict:
 def main(argv):
     if len(argv) != 3:
         raise app.UsageError("Give the run's results.json and where to write it.")
-    collect(argv[1], argv[2], os.path.abspath(FLAGS.root))
+    collect(argv[1], argv[2], os.path.abspath(FLAGS.root),
+            FLAGS.gans and os.path.abspath(FLAGS.gans))
 
 
 if __name__ == "__main__":

@@ -128,3 +128,18 @@ def test_collected_results_keep_numbers_and_drop_machine_paths(tmp_path):
     assert collected["data_source"] == "omniglot.npz"
     assert str(tmp_path) not in json.dumps(collected)
     assert collected["test_accuracy"] == r["test_accuracy"]
+
+    # Mini-ImageNet's source is the data folder itself; a GAN cache elsewhere is $GANS.
+    gans = tmp_path / "gans"
+    r = results(command=f"python -m run_scripts.train --data_dir={tmp_path}/data "
+                        f"--gan_dir={gans} --output_dir={root}/runs/b",
+                data_source=f"{tmp_path}/data",
+                config={"output_dir": f"{root}/runs/b", "gan_dir": str(gans),
+                        "data_dir": f"{tmp_path}/data"})
+    (tmp_path / "results.json").write_text(json.dumps(r))
+    collected = collect(str(tmp_path / "results.json"), str(tmp_path / "out.json"), str(root),
+                        str(gans))
+    assert collected["command"] == ("python -m run_scripts.train --data_dir=$DATA "
+                                    "--gan_dir=$GANS --output_dir=$EXP/runs/b")
+    assert collected["data_source"] == "$DATA"
+    assert str(tmp_path) not in json.dumps(collected)
