@@ -1,6 +1,6 @@
 """LASIUM alone against its GAN's training epochs, beside the original LASIUM's curve.
 
-    python -m run_scripts.gan_epoch_curve results/omniglot/lasium_curve/*.json \\
+    python -m run_scripts.gan_epoch_curve results/omniglot/lasium_recipe/lasium-n_gan*.json \\
         --readme=results/README.md --plot=results/omniglot/lasium_gan_epoch_curve.png
 
 One row per GAN epoch count, one column per series (number of meta-iterations, and the
