@@ -32,9 +32,9 @@ def series(r):
     return r["iterations"], r["config"].get("gan_precision", "float32")
 
 
-def series_name(key):
+def series_name(key, who="here"):
     iterations, precision = key
-    return f"here, {iterations} it." + (", bfloat16 GAN" if precision != "float32" else "")
+    return f"{who}, {iterations} it." + (", bfloat16 GAN" if precision != "float32" else "")
 
 
 def series_order(key):
@@ -98,7 +98,7 @@ def plot(runs, output):
         ax.errorbar([r["config"]["gan_epochs"] for r in group],
                     [100 * r["test_accuracy"] for r in group],
                     [100 * r["test_ci95"] for r in group], fmt="-o", capsize=3,
-                    label=series_name(key).replace("here", "this project"))
+                    label=series_name(key, "this project"))
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlabel("GAN training epochs")
     ax.set_ylabel("Omniglot 5-way 1-shot test accuracy (%)")
