@@ -46,6 +46,7 @@ def gan_inputs(c, train, labeled_mask):
 def gan_config(c, num_classes: int = 0) -> GANConfig:
     return GANConfig(epochs=c.gan_epochs, batch_size=c.gan_batch_size, learning_rate=c.gan_lr,
                      label_noise=c.gan_label_noise, diversity_weight=c.gan_diversity_weight,
+                     diversity_pairs=c.gan_diversity_pairs,
                      checkpoint_every=c.gan_checkpoint_every, seed=derive_seed(c.seed, "gan"),
                      num_classes=num_classes, formulation=c.ssg_formulation,
                      supervised_weight=c.ssg_supervised_weight, class_weight=c.ssg_class_weight,

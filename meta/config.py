@@ -9,6 +9,7 @@ import dataclasses
 from absl import flags
 
 from models.classifier import BATCH_NORM_MODES
+from models.gan import DIVERSITY_PAIRS
 from tasks.label_budget import SCHEMES
 from meta.gan_training import PRECISION_CHOICES as GAN_PRECISIONS, resolve_precision
 from tasks.augmentation import KINDS as SHIFT_KINDS
@@ -239,6 +240,11 @@ class Config:
     gan_diversity_weight: float = setting(
         0.1, "Weight of the mode-seeking diversity term (at 1.0 the generator traded realism "
         "for diversity: white boxes).", at_least=0.0, read_if=_generated)
+    gan_diversity_pairs: str = setting(
+        "second_batch", "The mode-seeking term's image pairs: second_batch: a second latent "
+        "batch, so the generator makes and learns from 2 x --gan_batch_size fakes per step; "
+        "within_batch: one batch of fakes, its first half paired with its second (the "
+        "generator's work per step halved).", choices=DIVERSITY_PAIRS, read_if=_generated)
     gan_checkpoint_every: int = setting(5, "GAN state and generator snapshot every N epochs.",
                                         at_least=1, bookkeeping=True, read_if=_generated)
     gan_precision: str = setting(
@@ -410,6 +416,7 @@ def run_name(v) -> str:
         method += "-" + mix_name(v).replace(" ", "")
     if v["method"] in GENERATED_METHODS:
         method += f"_gan{v['gan_epochs']}" + ("bf16" if v["gan_precision"] != "float32" else "")
+        method += "wb" if v.get("gan_diversity_pairs") == "within_batch" else ""
     # Flags a user commonly flips get their own folder, rather than a resume refused for
     # a config that does not match.
     if v["meta_batch"] != META_BATCH:

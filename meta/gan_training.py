@@ -43,6 +43,7 @@ class GANConfig:
     learning_rate: float = 3e-4
     label_noise: float = 0.05
     diversity_weight: float = 0.1
+    diversity_pairs: str = "second_batch"  # models/gan.py's DIVERSITY_PAIRS
     checkpoint_every: int = 5
     seed: int = 0
     # Semi-supervised, class-conditional GAN (models/ssgan.py) when num_classes > 0.
@@ -86,7 +87,7 @@ def build_gan(dataset: str, config: GANConfig) -> GAN:
 
 def _build_gan(arch, config: GANConfig) -> GAN:
     common = dict(label_noise=config.label_noise, diversity_weight=config.diversity_weight,
-                  seed=config.seed)
+                  seed=config.seed, diversity_pairs=config.diversity_pairs)
     k = config.num_classes
     if k:
         generator = ConditionalGenerator(arch.generator(arch.latent_dim + CODE_DIM), k, CODE_DIM,
@@ -112,11 +113,14 @@ def cache_dir(gan_dir: str, dataset: str, images: np.ndarray, config: GANConfig,
         key.update(array.tobytes())
     settings = {k: v for k, v in dataclasses.asdict(config).items()
                 if k not in ("epochs", "checkpoint_every")}
-    # Keys made before the semi-supervised GAN and the precision setting existed stay valid.
+    # Keys made before the semi-supervised GAN, the precision and the diversity pairs
+    # settings existed stay valid.
     if not config.num_classes:
-        settings = {k: v for k, v in settings.items() if k in _PLAIN_FIELDS + ("precision",)}
-    if config.precision == "float32":
-        settings.pop("precision")
+        settings = {k: v for k, v in settings.items()
+                    if k in _PLAIN_FIELDS + ("precision", "diversity_pairs")}
+    for name, old_default in (("precision", "float32"), ("diversity_pairs", "second_batch")):
+        if settings[name] == old_default:
+            settings.pop(name)
     key.update(json.dumps({"dataset": dataset, **settings}, sort_keys=True).encode())
     return os.path.join(gan_dir, f"{dataset}-{key.hexdigest()[:12]}")
 

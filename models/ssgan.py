@@ -81,9 +81,8 @@ class SSGAN(GAN):
         return self.supervised_weight * tf.reduce_sum(ce * known) / tf.maximum(tf.reduce_sum(known), 1.0)
 
     def _generator_class_loss(self, outputs, codes):
-        targets = tf.concat([codes, codes], 0)  # fake1 and fake2 share the codes
         return self.class_weight * tf.reduce_mean(
-            tf.nn.softmax_cross_entropy_with_logits(targets, self.class_logits(outputs)))
+            tf.nn.softmax_cross_entropy_with_logits(codes, self.class_logits(outputs)))
 
     def _generator_adversarial_loss(self, real_images, fakes, realness):
         if not self.feature_matching:

@@ -12,12 +12,13 @@ because absolute times on shared machines are noisy. The task pipelines are time
 same way, alone: the labeled one (random images of the data set's size) and the
 generated one (an untrained generator of the data set's GAN, LASIUM-RO latents; its
 speed does not depend on training), to show whether the MAML step could wait for data.
-Last, one GAN training step on a batch of random images, in three variants measured in
+Last, one GAN training step on a batch of random images, in four variants measured in
 alternating blocks of the same run: the generator built with Keras's own layers (the
 baseline), with the fast layers of models/fast_layers.py (the same function; what training
-uses), and with the fast layers under mixed_bfloat16 (slightly different numerics). The
+uses), with the fast layers under mixed_bfloat16 (slightly different numerics), and that
+with --gan_diversity_pairs=within_batch (half the fakes per step: another training). The
 ratios baseline / variant are reported; `gan_step_ms` is the variant that `--gan_precision`
-trains with. (Mini-ImageNet's generator has no fast layer: its baseline and fast variants
+and `--gan_diversity_pairs` train with. (Mini-ImageNet's generator has no fast layer: its baseline and fast variants
 are the same network.)
 """
 import dataclasses
@@ -143,18 +144,23 @@ def main(_):
     results["maml_tasks_per_second"] = 1000 * c.meta_batch / results["second_order_ms"]
 
     config = gan_config(c)
-    float32, bf16 = (dataclasses.replace(config, precision=p)
-                     for p in ("float32", "mixed_bfloat16"))
+    float32, bf16, bf16_within = (
+        dataclasses.replace(config, precision=p, diversity_pairs=pairs)
+        for p, pairs in (("float32", "second_batch"), ("mixed_bfloat16", "second_batch"),
+                         ("mixed_bfloat16", "within_batch")))
     real = tf.random.uniform([c.gan_batch_size, *shape])
     variants = {"baseline": gan_step_block(c.dataset, float32, real, fast_layers=False),
                 "fast": gan_step_block(c.dataset, float32, real),
-                "fast_bf16": gan_step_block(c.dataset, bf16, real)}
+                "fast_bf16": gan_step_block(c.dataset, bf16, real),
+                "fast_bf16_within": gan_step_block(c.dataset, bf16_within, real)}
     gan_ms = alternating_median_ms(variants, FLAGS.repeats, max(FLAGS.steps // 4, 1))
     for name, ms in gan_ms.items():
         results[f"gan_step_ms_{name}"] = ms
         if name != "baseline":
             results[f"gan_speedup_{name}"] = gan_ms["baseline"] / ms
-    results["gan_step_ms"] = gan_ms["fast" if config.precision == "float32" else "fast_bf16"]
+    trained = ("fast" if config.precision == "float32" else "fast_bf16") + (
+        "_within" if config.diversity_pairs == "within_batch" else "")
+    results["gan_step_ms"] = gan_ms.get(trained, gan_ms["fast"])
     results["gan_batch_size"] = c.gan_batch_size
     logging.info("GAN: median ms per step of %d images: %s", c.gan_batch_size,
                  {name: round(ms, 1) for name, ms in gan_ms.items()})

@@ -39,6 +39,34 @@ def test_train_step_lowers_the_discriminator_loss_on_a_toy_problem():
     assert np.isfinite(float(last["g_loss"])) and float(last["diversity"]) > 0
 
 
+@pytest.mark.parametrize("num_classes", [0, 3])
+@pytest.mark.parametrize("pairs, n, fakes_made", [("second_batch", 7, 14), ("within_batch", 7, 7),
+                                                  ("within_batch", 8, 8)])
+def test_mode_seeking_pairs(pairs, n, fakes_made, num_classes):
+    """The generator makes one batch of fakes per step within the batch, two with a second
+    latent batch; the two images of a pair come from different latents and share a class."""
+    gan = build_gan("omniglot", GANConfig(diversity_pairs=pairs, num_classes=num_classes))
+    made = []
+    generate = gan.generate
+    gan.generate = lambda z, codes=None, training=False: made.append(len(z)) or generate(z, codes)
+    z = gan._random(0, [n, gan.latent_dim])
+    fakes, codes, ((a, b), (z_a, z_b)) = gan._generator_fakes(z, n)
+    assert sum(made) == len(fakes) == fakes_made
+    assert len(a) == len(b) == len(z_a) == len(z_b) == fakes_made // 2
+    assert not np.any(np.all(np.isclose(z_a, z_b), axis=1))
+    np.testing.assert_array_equal(gan.generate(z_a, None if codes is None else codes[:len(a)]), a)
+    if num_classes:
+        assert codes.shape == (fakes_made, num_classes)
+        np.testing.assert_array_equal(codes[:len(a)], codes[len(fakes) - len(b):])
+    else:
+        assert codes is None
+    gan.generate = generate
+    real = tf.random.stateless_uniform([n, 28, 28, 1], [0, 1])
+    labeled = (real, tf.range(n) % max(num_classes, 1))
+    losses = gan.train_step((real, labeled) if num_classes else real)
+    assert np.isfinite(float(losses["g_loss"])) and float(losses["diversity"]) > 0
+
+
 def test_train_step_at_84x84():
     """Mini-ImageNet's GAN trains (eagerly: tracing its step costs more than the step)."""
     gan = build_gan("mini_imagenet", GANConfig(seed=1))
@@ -88,6 +116,7 @@ def test_cache_key_depends_on_images_and_settings(tmp_path):
     assert base != cache_dir("g", "omniglot", images, GANConfig(learning_rate=1e-3))
     bf16 = GANConfig(precision="mixed_bfloat16")
     assert base != cache_dir("g", "omniglot", images, bf16)
+    assert base != cache_dir("g", "omniglot", images, GANConfig(diversity_pairs="within_batch"))
     assert (cache_dir("g", "omniglot", images, GANConfig(num_classes=3))
             != cache_dir("g", "omniglot", images, GANConfig(num_classes=3, precision="mixed_bfloat16")))
     # The float32 key is the one made before the setting existed: cached GANs stay found.
