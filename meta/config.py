@@ -228,8 +228,9 @@ class Config:
         "all", "The GAN's training images: all training images (labels unused; the usual "
         "semi-supervised setting, and one cached GAN serves every label budget), or only those "
         "the label budget leaves unlabeled.", choices=("all", "unlabeled"), read_if=_generated)
-    gan_dir: str = setting("runs/gans", "Cache of trained GANs, shared by runs.",
-                           bookkeeping=True, read_if=_generated)
+    gan_dir: str = setting("runs/gans", "Cache of trained GANs, shared by runs (a GAN is "
+                           "found by what it was trained on and how, wherever the cache is).",
+                           resumable=True, bookkeeping=True, read_if=_generated)
     gan_epochs: int = setting(30, "GAN training epochs (0: the untrained generator).",
                               at_least=0, read_if=_generated)
     gan_batch_size: int = setting(128, "GAN batch size.", at_least=1, read_if=_generated)

@@ -36,7 +36,7 @@ from meta import results as results_lib
 from meta import statistics, summaries
 from meta.builders import (generated_tasks, labeled_images, load_database, make_learner,
                            make_strategy, mix_config, query_shift, train_or_load_run_gan)
-from meta.config import resumable_fields
+from meta.config import resumable_fields, unused_fields
 from meta.maml import InnerLoop
 from meta.process import set_determinism
 from models.classifier import CONFIGS, ConvNet
@@ -164,8 +164,8 @@ class Trainer:
             with open(path) as f:
                 theirs = json.load(f)
             # A setting the code gained after that run started is not compared: its
-            # default keeps the behaviour that run had.
-            changed = sorted(k for k in mine if k not in resumable_fields()
+            # default keeps the behaviour that run had; nor is one the run never reads.
+            changed = sorted(k for k in mine if k not in resumable_fields() | unused_fields(mine)
                              and k in theirs and theirs[k] != mine[k])
             if changed:
                 raise ValueError(

@@ -105,6 +105,11 @@ def test_output_dir_of_another_run_is_refused(tmp_path):
     Trainer(config(tmp_path, "--iterations=1"), util.database()).train()
     with pytest.raises(ValueError, match="inner_lr"):
         Trainer(config(tmp_path, "--iterations=2", "--inner_lr=0.1"), util.database()).train()
+    # Settings this run never reads (it has no generated tasks) do not stop its resume.
+    resumed = Trainer(config(tmp_path, "--iterations=2", "--gan_dir=elsewhere", "--lasium=oc"),
+                      util.database())
+    resumed.train()
+    assert int(resumed.step.numpy()) == 2
 
 
 def test_default_output_dirs_tell_the_main_job_from_its_common_overrides():
