@@ -3,10 +3,10 @@
     python -m run_scripts.gan_epoch_curve results/omniglot/lasium_recipe/lasium-n_gan*.json \\
         --readme=results/README.md --plot=results/omniglot/lasium_gan_epoch_curve.png
 
-One row per GAN epoch count, one column per series (number of meta-iterations, and the
-precision the GAN trained in), each cell the test accuracy (95% CI over the test tasks)
+One row per GAN epoch count, one column per series (number of meta-iterations, and how
+the GAN trained: its precision and mode-seeking pairs), each cell the test accuracy (95% CI over the test tasks)
 of one run, and the original's accuracy at that epoch count. A row's "gap" is ours minus
-the original's at the original's meta-iterations (1,000, float32 GAN), where both exist.
+the original's at the original's meta-iterations (1,000, float32 GAN with LASIUM's pairs), where both exist.
 """
 import collections
 
@@ -28,18 +28,22 @@ ORIGINAL_ITERATIONS = 1000
 
 
 def series(r):
-    """The curve a run is a point of: its meta-iterations and its GAN's precision."""
-    return r["iterations"], r["config"].get("gan_precision", "float32")
+    """The curve a run is a point of: its meta-iterations, its GAN's precision and where
+    the GAN's mode-seeking pairs came from (runs before that setting: a second batch)."""
+    c = r["config"]
+    return (r["iterations"], c.get("gan_precision", "float32"),
+            c.get("gan_diversity_pairs", "second_batch"))
 
 
 def series_name(key, who="here"):
-    iterations, precision = key
-    return f"{who}, {iterations} it." + (", bfloat16 GAN" if precision != "float32" else "")
+    iterations, precision, pairs = key
+    return (f"{who}, {iterations} it." + (", bfloat16 GAN" if precision != "float32" else "")
+            + (", pairs within batch" if pairs == "within_batch" else ""))
 
 
 def series_order(key):
-    """float32 series first, then by meta-iterations."""
-    return key[1] != "float32", key[0]
+    """The original's GAN first (float32, second batch), then by meta-iterations."""
+    return key[1] != "float32", key[2] != "second_batch", key[0]
 
 
 def table(runs):
@@ -49,12 +53,12 @@ def table(runs):
         epochs, key = r["config"]["gan_epochs"], series(r)
         if key in cells[epochs]:
             raise ValueError(
-                f"Two runs for {epochs} GAN epochs and {key[0]} iterations ({key[1]}): "
+                f"Two runs for {epochs} GAN epochs and {key[0]} iterations ({key[1]}, {key[2]}): "
                 f"`{cells[epochs][key]['command']}` and `{r['command']}`; a curve "
                 "has one run per point: give one of them.")
         cells[epochs][key] = r
     keys = sorted({series(r) for r in runs}, key=series_order)
-    reference = (ORIGINAL_ITERATIONS, "float32")
+    reference = (ORIGINAL_ITERATIONS, "float32", "second_batch")
     header = (["GAN epochs", f"original LASIUM-N ({ORIGINAL_ITERATIONS} it.)"]
               + [series_name(k) for k in keys] + [f"gap at {ORIGINAL_ITERATIONS} it."])
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]

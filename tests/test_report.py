@@ -71,16 +71,19 @@ def test_gan_epoch_curve_sets_each_run_beside_the_original():
         gan_epoch_curve.table(runs + runs[1:2])
 
 
-def test_gan_epoch_curve_gives_a_bfloat16_gan_its_own_series():
+def test_gan_epoch_curve_gives_each_gan_training_its_own_series():
     from run_scripts import gan_epoch_curve
     config = {"lasium": "n", "lasium_sigma": 0.5, "gan_epochs": 20}
     runs = [results(method="lasium", iterations=1000, test_accuracy=accuracy,
-                    config={**config, "gan_precision": precision})
-            for precision, accuracy in (("float32", 0.8), ("mixed_bfloat16", 0.9))]
+                    config={**config, "gan_precision": precision, **pairs})
+            for precision, pairs, accuracy in (
+                ("float32", {}, 0.8), ("mixed_bfloat16", {}, 0.9),
+                ("mixed_bfloat16", {"gan_diversity_pairs": "within_batch"}, 0.85))]
     text = gan_epoch_curve.table(runs)
-    assert "| here, 1000 it. | here, 1000 it., bfloat16 GAN | gap at 1000 it. |" in text
+    assert ("| here, 1000 it. | here, 1000 it., bfloat16 GAN | here, 1000 it., bfloat16 GAN, "
+            "pairs within batch | gap at 1000 it. |") in text
     # the gap to the original is the float32 run's, whichever came first
-    row = "| 20 | 71.26% | 80.00% ± 1.23 | 90.00% ± 1.23 | +8.74 |"
+    row = "| 20 | 71.26% | 80.00% ± 1.23 | 90.00% ± 1.23 | 85.00% ± 1.23 | +8.74 |"
     assert row in text and row in gan_epoch_curve.table(runs[::-1])
 
 
