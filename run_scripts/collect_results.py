@@ -3,6 +3,8 @@
     python -m run_scripts.collect_results RUN_DIR/results.json results/omniglot/x.json \\
         --root=FOLDER_THE_RUNS_WERE_KEPT_IN
 
+A destination that is a folder gets the file `<RUN_DIR's name>.json` in it.
+
 Every occurrence of --root in the results (command, output_dir, gan_dir, checkpoint) is
 written as $EXP, of --gans (a GAN cache kept elsewhere) as $GANS, and of the data's
 folder (a --data_dir given on the command line) as $DATA, so a command still reads as the
@@ -48,6 +50,9 @@ def collect(source: str, destination: str, root: str, gans: str = None) -> dict:
                **({data_folder: "$DATA"} if os.path.isabs(data_folder) else {})}
     results = without_machine_paths(results, folders)
     results["data_source"] = os.path.basename(results["data_source"])
+    if os.path.isdir(destination):
+        run_dir = os.path.basename(os.path.dirname(os.path.abspath(source)))
+        destination = os.path.join(destination, run_dir + ".json")
     write_json_atomic(destination, results)
     return results
 

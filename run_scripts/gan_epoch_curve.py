@@ -71,8 +71,9 @@ def table(runs):
                if original is not None and reference in row else "-")
         lines.append(f"| {epochs} | {f'{original:.2f}%' if original else '-'} | "
                      + " | ".join(ours) + f" | {gap} |")
-    samplers = sorted({sampler_name({**r["config"], "gan_epochs": "E", "gan_precision": "float32"})
-                       for r in runs})
+    # The series name the GAN's epochs, precision and pairs; the rest is the sampler's.
+    samplers = sorted({sampler_name({**r["config"], "gan_epochs": "E", "gan_precision": "float32",
+                                     "gan_diversity_pairs": "second_batch"}) for r in runs})
     lines += ["", "Runs: " + "; ".join(samplers) + ", seed(s) "
               + ", ".join(sorted({str(r["seed"]) for r in runs})) + "; commands: "
               + "; ".join(sorted({f"`{r['command']}` (commit {short_commit(r)})" for r in runs}))]

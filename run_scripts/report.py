@@ -46,9 +46,11 @@ def sampler_name(c):
     anchors = f", anchors ε {epsilon:g}" if epsilon else ""
     anchors += ", anchor support" if c.get("lasium_anchor_support") else ""
     precision = " bfloat16" if c.get("gan_precision", "float32") != "float32" else ""
+    pairs = (", mode-seeking pairs within batch"
+             if c.get("gan_diversity_pairs") == "within_batch" else "")
     shifts = f", query shifts {shift_name(c)}" if c.get("query_augmentation") else ""
     return (f"LASIUM-{c['lasium'].upper()}{parameter}{anchors}, "
-            f"{epochs}{precision} epoch{'s' * (epochs != 1)}{shifts}")
+            f"{epochs}{precision} epoch{'s' * (epochs != 1)}{pairs}{shifts}")
 
 
 def method_name(method, c):

@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 
@@ -55,6 +56,10 @@ def test_lasiums_recipe_is_named_with_its_shift(tmp_path):
     path.write_text(json.dumps(results(method="lasium", config=config)))
     assert ("| LASIUM-N σ 0.5, anchors ε 246.094, anchor support, 10 epochs, query shifts "
             "integer ±5 px |") in report.report([str(path)])
+    within = {**config, "gan_precision": "mixed_bfloat16", "gan_diversity_pairs": "within_batch"}
+    path.write_text(json.dumps(results(method="lasium", config=within)))
+    assert ("| LASIUM-N σ 0.5, anchors ε 246.094, anchor support, 10 bfloat16 epochs, "
+            "mode-seeking pairs within batch, query shifts integer ±5 px |") in report.report([str(path)])
 
 
 def test_gan_epoch_curve_sets_each_run_beside_the_original():
@@ -146,3 +151,7 @@ def test_collected_results_keep_numbers_and_drop_machine_paths(tmp_path):
                                     "--gan_dir=$GANS --output_dir=$EXP/runs/b")
     assert collected["data_source"] == "$DATA"
     assert str(tmp_path) not in json.dumps(collected)
+    # Into a folder: the run folder's name (here tmp_path's) names the file.
+    (tmp_path / "collected").mkdir()
+    collect(str(tmp_path / "results.json"), str(tmp_path / "collected"), str(root))
+    assert os.listdir(tmp_path / "collected") == [tmp_path.name + ".json"]
