@@ -39,6 +39,7 @@ FLAGS = flags.FLAGS
 
 NAMES = {"lasium": "LASIUM (no labels)", "labeled_only": "labeled-only MAML", "ssml": "SSML",
          "ssml_ssg": "SSML-SSG", "maml": "MAML (supervised budget)"}
+LEARNER_NAMES = {"protonets": "ProtoNets"}
 
 
 def load(paths):
@@ -55,12 +56,13 @@ def load(paths):
 
 
 def line_key(r):
-    """The line a run belongs to: its method and, for methods that mix task streams, how
-    they were mixed (a run's JSON from before --mix existed gives just the method), its
-    GAN's training epochs, and which training queries were shifted: shifted runs never
-    pool with unshifted ones."""
+    """The line a run belongs to: its method and meta-learner ("ssml/protonets"; MAML is
+    not named) and, for methods that mix task streams, how they were mixed (a run's JSON
+    from before --mix existed gives just the method), its GAN's training epochs, and which
+    training queries were shifted: shifted runs never pool with unshifted ones."""
     c = r.get("config", {})
-    key = r["method"]
+    learner = c.get("learner", "maml")
+    key = r["method"] + ("" if learner == "maml" else f"/{learner}")
     if key in MIXING_METHODS and "mix" in c:
         key += f"|{mix_name(c)}"
     if r["method"] in GENERATED_METHODS and "gan_epochs" in c:
@@ -79,17 +81,33 @@ def baselines(r):
     must beat; and, for a run with generated tasks, LASIUM alone (fraction 0) on a GAN of the
     same epochs with the same generated queries: what the labels add to the GAN's tasks."""
     c = r.get("config", {})
+    learner = c.get("learner", "maml")
     out = [(line_key(dict(method="labeled_only", config=dict(
-        labeled_query_augmentation=c.get("labeled_query_augmentation")))), None)]
+        learner=learner, labeled_query_augmentation=c.get("labeled_query_augmentation")))), None)]
     if r["method"] in GENERATED_METHODS and "gan_epochs" in c:
         out.append((line_key(dict(method="lasium", label_fraction=0, config=dict(
-            gan_epochs=c["gan_epochs"], query_augmentation=c.get("query_augmentation")))), 0))
+            learner=learner, gan_epochs=c["gan_epochs"],
+            query_augmentation=c.get("query_augmentation")))), 0))
     return out
 
 
+def method_of(key):
+    return key.partition("|")[0].partition("/")[0]
+
+
 def line_name(key):
+    """"SSML (batch 0.5, ...)"; another learner than MAML replaces MAML in the name or
+    joins the method's ("labeled-only ProtoNets", "SSML-ProtoNets (batch 0.5, ...)")."""
     method, *settings = key.split("|")
+    method, _, learner = method.partition("/")
     name = NAMES.get(method, method)
+    if learner:
+        learner = LEARNER_NAMES.get(learner, learner)
+        if "MAML" in name:
+            name = name.replace("MAML", learner)
+        else:
+            head, _, rest = name.partition(" ")
+            name = f"{head}-{learner} {rest}".strip()
     return f"{name} ({', '.join(settings)})" if settings else name
 
 
@@ -108,7 +126,7 @@ def cells(runs):
 def rows(runs):
     def order(cell):  # by scheme, fraction, then method in the order of NAMES
         (scheme, key, fraction), _ = cell
-        method = key.partition("|")[0]
+        method = method_of(key)
         return scheme, fraction, list(NAMES).index(method) if method in NAMES else len(NAMES), key
 
     for (scheme, key, fraction), group in sorted(cells(runs).items(), key=order):
@@ -234,7 +252,7 @@ def plot(table, path):
             color = colors[i % len(colors)]
             x, y, ci = ([r[f] for r in line] for f in ("fraction", "accuracy", "ci95"))
             label = textwrap.fill(line_name(key), 40)
-            if key.partition("|")[0] == "lasium":  # no labels: a level across the panel
+            if method_of(key) == "lasium":  # no labels: a level across the panel
                 top.axhline(y[0], color=color, linestyle=":", label=label)
                 top.axhspan(y[0] - ci[0], y[0] + ci[0], color=color, alpha=0.15)
                 continue
