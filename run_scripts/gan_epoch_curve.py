@@ -4,9 +4,10 @@
         --readme=results/README.md --plot=results/omniglot/lasium_gan_epoch_curve.png
 
 One row per GAN epoch count, one column per series (number of meta-iterations, and how
-the GAN trained: its precision and mode-seeking pairs), each cell the test accuracy (95% CI over the test tasks)
-of one run, and the original's accuracy at that epoch count. A row's "gap" is ours minus
-the original's at the original's meta-iterations (1,000, float32 GAN with LASIUM's pairs), where both exist.
+the GAN trained: its precision and mode-seeking pairs), each cell the test accuracy (95%
+CI over the test tasks) of one run, and the original's accuracy at that epoch count. A
+row's "gap" is ours minus the original's at the original's meta-iterations (1,000, float32
+GAN with LASIUM's pairs), where both exist.
 """
 import collections
 

@@ -59,7 +59,8 @@ def test_lasiums_recipe_is_named_with_its_shift(tmp_path):
     within = {**config, "gan_precision": "mixed_bfloat16", "gan_diversity_pairs": "within_batch"}
     path.write_text(json.dumps(results(method="lasium", config=within)))
     assert ("| LASIUM-N σ 0.5, anchors ε 246.094, anchor support, 10 bfloat16 epochs, "
-            "mode-seeking pairs within batch, query shifts integer ±5 px |") in report.report([str(path)])
+            "mode-seeking pairs within batch, query shifts integer ±5 px |"
+            ) in report.report([str(path)])
 
 
 def test_gan_epoch_curve_sets_each_run_beside_the_original():

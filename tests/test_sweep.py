@@ -177,14 +177,15 @@ def test_generated_methods_are_also_compared_with_lasium_on_a_gan_of_their_epoch
 def test_each_learner_is_its_own_line_against_its_own_baselines(tmp_path):
     protonets = dict(learner="protonets", gan_epochs=10)
     paths = [write(tmp_path, "l", method="labeled_only", **per_task(0, [0.6, 0.6])),
-             write(tmp_path, "lp", method="labeled_only", config=protonets, **per_task(0, [0.5, 0.5])),
+             write(tmp_path, "lp", method="labeled_only", config=protonets,
+                   **per_task(0, [0.5, 0.5])),
              write(tmp_path, "up", method="lasium", label_fraction=0.0, config=protonets,
                    **per_task(0, [0.7, 0.7])),
              write(tmp_path, "sp", method="ssml", config=protonets, **per_task(0, [0.8, 0.8]))]
     table = list(plot_results.rows(plot_results.load(paths)))
     assert {r["method"] for r in table} == {
-        "labeled-only MAML", "labeled-only ProtoNets", "LASIUM-ProtoNets (no labels) (10 GAN epochs)",
-        "SSML-ProtoNets (10 GAN epochs)"}
+        "labeled-only MAML", "labeled-only ProtoNets",
+        "LASIUM-ProtoNets (no labels) (10 GAN epochs)", "SSML-ProtoNets (10 GAN epochs)"}
     rows = {r["versus"]: r["per_seed"][0][0] for r in plot_results.comparisons(table)}
     assert rows == pytest.approx({"labeled-only ProtoNets": 30.0,
                                   "LASIUM-ProtoNets (no labels) (10 GAN epochs)": 10.0})
