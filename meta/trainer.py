@@ -165,8 +165,9 @@ class Trainer:
                 theirs = json.load(f)
             # A setting the code gained after that run started is not compared: its
             # default keeps the behaviour that run had; nor is one the run never reads.
-            changed = sorted(k for k in mine if k not in resumable_fields() | unused_fields(mine)
-                             and k in theirs and theirs[k] != mine[k])
+            free = resumable_fields() | unused_fields(mine)
+            changed = sorted(k for k in mine
+                             if k not in free and k in theirs and theirs[k] != mine[k])
             if changed:
                 raise ValueError(
                     f"{self.config.output_dir} holds a run with other settings "
