@@ -140,6 +140,9 @@ class Config:
     meta_batch: int = setting(META_BATCH, "Tasks per meta-update.", at_least=1)
     iterations: int = setting(8000, "Meta-updates.", at_least=0, resumable=True)
     meta_lr: float = setting(1e-3, "Adam learning rate of the meta-update.", above=0.0)
+    meta_lr_halving: int = setting(0, "Halve the meta learning rate every this many "
+                                   "meta-updates (0: constant; Snell et al. halve ProtoNets' "
+                                   "every 2,000 episodes).", at_least=0)
     inner_lr: float = setting(0.4, "Inner SGD learning rate in meta-training.", read_if=_maml)
     inner_steps: int = setting(5, "Inner SGD steps in meta-training.", at_least=0,
                                read_if=_maml)

@@ -69,7 +69,7 @@ class Trainer:
         with self.strategy.scope():
             self.model = ConvNet(CONFIGS[c.dataset], c.n_way, c.batch_norm,
                                  seed=derive_seed(c.seed, "init"))
-            self.optimizer = tf.keras.optimizers.Adam(c.meta_lr)
+            self.optimizer = tf.keras.optimizers.Adam(meta_learning_rate(c))
             self.optimizer.build(self.model.trainable_weights)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
             self.best_val = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
@@ -292,6 +292,16 @@ class Trainer:
         accuracies = self.learner.evaluate(self.eval_tasks("test"),
                                         InnerLoop(c.test_inner_steps, c.test_inner_lr), report)
         return checkpoint, accuracies
+
+
+def meta_learning_rate(c):
+    """Adam's learning rate: constant, or halved every --meta_lr_halving meta-updates. A
+    schedule reads the optimizer's own update count, which checkpoints restore, so a resumed
+    run goes on at the rate it left off with."""
+    if not c.meta_lr_halving:
+        return c.meta_lr
+    return tf.keras.optimizers.schedules.ExponentialDecay(
+        c.meta_lr, decay_steps=c.meta_lr_halving, decay_rate=0.5, staircase=True)
 
 
 def _minutes(seconds: float) -> str:

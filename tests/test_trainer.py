@@ -43,6 +43,21 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
     assert [h["step"] for h in history] == [3, 6]
 
 
+def test_meta_learning_rate_halves_on_schedule_and_resumes_exactly(tmp_path):
+    db = util.database()
+    short = ("--learner=protonets", "--meta_lr=0.004", "--meta_lr_halving=2",
+             "--checkpoint_every=3", "--val_every=3")
+    straight = Trainer(config(tmp_path, "--iterations=5", *short, name="straight"), db)
+    straight.train()
+    Trainer(config(tmp_path, "--iterations=3", *short, name="resumed"), db).train()
+    resumed = Trainer(config(tmp_path, "--iterations=5", *short, name="resumed"), db)
+    resumed.train()
+    # The 5th update saw 4 before it: two halvings.
+    assert float(resumed.optimizer.learning_rate.numpy()) == pytest.approx(0.001)
+    for a, b in zip(weights(resumed), weights(straight)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_run_writes_results_with_provenance(tmp_path):
     results = run(config(tmp_path, "--iterations=4", "--val_every=2"), util.database())
     with open(tmp_path / "run" / "results.json") as f:
