@@ -26,6 +26,7 @@ MIXING_METHODS = ("ssml", "ssml_ssg")  # labeled tasks merged with generated one
 SAMPLER_PARAMETER = {"n": "lasium_sigma", "ro": "lasium_ro_alpha", "oc": "lasium_oc_alpha"}
 
 META_BATCH = 4  # LASIUM's; run folders name any other
+TRAIN_QUERY = 5  # LASIUM's; results tables name any other
 DATASETS = ("omniglot", "mini_imagenet")
 
 # Per (data set, preset): only the values that differ from the flag defaults below.
@@ -134,7 +135,7 @@ class Config:
                                "protonets may train on more ways than it is tested on, as "
                                "Snell et al.).", at_least=2)
     k_shot: int = setting(1, "Support images per class.", at_least=1)
-    train_query: int = setting(5, "Query images per class in meta-training tasks.", at_least=1)
+    train_query: int = setting(TRAIN_QUERY, "Query images per class in meta-training tasks.", at_least=1)
     eval_query: int = setting(15, "Query images per class in validation/test tasks.",
                               at_least=1)
     meta_batch: int = setting(META_BATCH, "Tasks per meta-update.", at_least=1)

@@ -30,7 +30,7 @@ from absl import app, flags
 
 from infra.atomic_io import write_figure_atomic, write_text_atomic
 from infra.entry_point import run_main
-from meta.config import GENERATED_METHODS, MIXING_METHODS, mix_name, shifts
+from meta.config import GENERATED_METHODS, MIXING_METHODS, TRAIN_QUERY, mix_name, shifts
 from meta.readme_blocks import define_readme_flags, replace_block
 from meta.results import check_results
 from meta.statistics import over_seeds, run_difference
@@ -59,7 +59,8 @@ def line_key(r):
     """The line a run belongs to: its method and meta-learner ("ssml/protonets"; MAML is
     not named) and, for methods that mix task streams, how they were mixed (a run's JSON
     from before --mix existed gives just the method), its GAN's training epochs, and which
-    training queries were shifted: shifted runs never pool with unshifted ones."""
+    training queries were shifted: shifted runs never pool with unshifted ones. Training tasks
+    with another number of queries per class than LASIUM's 5 are another line too."""
     c = r.get("config", {})
     learner = c.get("learner", "maml")
     key = r["method"] + ("" if learner == "maml" else f"/{learner}")
@@ -67,6 +68,9 @@ def line_key(r):
         key += f"|{mix_name(c)}"
     if r["method"] in GENERATED_METHODS and "gan_epochs" in c:
         key += f"|{c['gan_epochs']} GAN epochs"  # another GAN: another line
+    if c.get("train_query", TRAIN_QUERY) != TRAIN_QUERY:
+        q = c["train_query"]
+        key += f"|{q} training {'query' if q == 1 else 'queries'} per class"
     generated, labeled = shifts(dict(
         method=r["method"], label_fraction=r.get("label_fraction", 1),
         query_augmentation=c.get("query_augmentation"),
@@ -79,14 +83,16 @@ def baselines(r):
     """The (line, label fraction) cells this run is compared with: labeled-only MAML at the
     run's fraction (None), its labeled queries shifted as this run's were, the baseline SSML
     must beat; and, for a run with generated tasks, LASIUM alone (fraction 0) on a GAN of the
-    same epochs with the same generated queries: what the labels add to the GAN's tasks."""
+    same epochs with the same generated queries: what the labels add to the GAN's tasks. Both
+    with the run's learner and number of training queries."""
     c = r.get("config", {})
-    learner = c.get("learner", "maml")
+    shared = dict(learner=c.get("learner", "maml"),
+                  train_query=c.get("train_query", TRAIN_QUERY))
     out = [(line_key(dict(method="labeled_only", config=dict(
-        learner=learner, labeled_query_augmentation=c.get("labeled_query_augmentation")))), None)]
+        shared, labeled_query_augmentation=c.get("labeled_query_augmentation")))), None)]
     if r["method"] in GENERATED_METHODS and "gan_epochs" in c:
         out.append((line_key(dict(method="lasium", label_fraction=0, config=dict(
-            learner=learner, gan_epochs=c["gan_epochs"],
+            shared, gan_epochs=c["gan_epochs"],
             query_augmentation=c.get("query_augmentation")))), 0))
     return out
 

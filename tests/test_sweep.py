@@ -191,6 +191,20 @@ def test_each_learner_is_its_own_line_against_its_own_baselines(tmp_path):
                                   "LASIUM-ProtoNets (no labels) (10 GAN epochs)": 10.0})
 
 
+def test_runs_with_fewer_training_queries_are_compared_only_with_their_like(tmp_path):
+    q1 = dict(train_query=1, gan_epochs=10)
+    paths = [write(tmp_path, "l", method="labeled_only", **per_task(0, [0.6, 0.6])),
+             write(tmp_path, "l1", method="labeled_only", config=q1, **per_task(0, [0.5, 0.5])),
+             write(tmp_path, "u", method="lasium", label_fraction=0.0, config=dict(gan_epochs=10),
+                   **per_task(0, [0.7, 0.7])),
+             write(tmp_path, "s1", method="ssml", config=q1, **per_task(0, [0.8, 0.8]))]
+    table = list(plot_results.rows(plot_results.load(paths)))
+    assert "SSML (10 GAN epochs, 1 training query per class)" in {r["method"] for r in table}
+    # Against labeled-only with 1 query (+30), never the 5-query runs: no LASIUM with 1 query.
+    rows = {r["versus"]: r["per_seed"][0][0] for r in plot_results.comparisons(table)}
+    assert rows == pytest.approx({"labeled-only MAML (1 training query per class)": 30.0})
+
+
 def test_comparison_refuses_runs_tested_on_different_tasks(tmp_path):
     other = per_task(0, [0.5, 0.5])
     other["test_tasks"]["count"] = 3
