@@ -247,15 +247,18 @@ def plot(table, path):
     schemes = sorted({r["scheme"] for r in table})
     fig, axes = plt.subplots(2, len(schemes), figsize=(5 * len(schemes), 7), squeeze=False,
                              sharex=True, sharey="row", height_ratios=[3, 2])
+    # One color and marker per line, the same in every panel (markers so that overlapping
+    # points still show).
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    keys = list(dict.fromkeys(r["key"] for r in table))
+    style = {k: (colors[i % len(colors)], "osD^vP*X"[i % 8]) for i, k in enumerate(keys)}
     for top, bottom, scheme in zip(axes[0], axes[1], schemes):
         lines = {}
         for r in table:
             if r["scheme"] == scheme:
                 lines.setdefault(r["key"], []).append(r)
-        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-        for i, ((key, line), marker) in enumerate(zip(lines.items(), "osD^vP*X")):
-            # One color per line, and markers so that overlapping points still show.
-            color = colors[i % len(colors)]
+        for key, line in lines.items():
+            color, marker = style[key]
             x, y, ci = ([r[f] for r in line] for f in ("fraction", "accuracy", "ci95"))
             label = textwrap.fill(line_name(key), 40)
             if method_of(key) == "lasium":  # no labels: a level across the panel
@@ -281,8 +284,11 @@ def plot(table, path):
     axes[0][0].set_ylabel("test accuracy (%)\n95% band over seeds (1 seed: test tasks)")
     axes[1][0].set_ylabel("points over labeled-only\n95% t-interval over seeds")
     fig.tight_layout()
-    # Beside the panels, where it hides no point.
-    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper left", fontsize="small",
+    # Beside the panels, where it hides no point; every panel's lines, each once.
+    legend = {}
+    for ax in axes[0]:
+        legend.update(zip(*reversed(ax.get_legend_handles_labels())))
+    fig.legend(legend.values(), legend.keys(), loc="upper left", fontsize="small",
                bbox_to_anchor=(1, 1))
     write_figure_atomic(path, fig)
     return fig

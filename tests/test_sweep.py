@@ -205,6 +205,20 @@ def test_runs_with_fewer_training_queries_are_compared_only_with_their_like(tmp_
     assert rows == pytest.approx({"labeled-only MAML (1 training query per class)": 30.0})
 
 
+def test_a_line_has_one_color_in_every_panel_and_one_legend_entry(tmp_path):
+    paths = [write(tmp_path, "s", method="ssml"),
+             write(tmp_path, "l", method="labeled_only", label_scheme="random"),
+             write(tmp_path, "a", method="labeled_only", label_fraction=1.0)]
+    fig = plot_results.plot(list(plot_results.rows(plot_results.load(paths))),
+                            str(tmp_path / "p.png"))
+    top = [{line.get_label(): line.get_color() for line in ax.get_lines()}
+           for ax in fig.axes[:2]]  # the panels of schemes classes and random
+    assert top[0]["labeled-only MAML"] == top[1]["labeled-only MAML"]
+    assert top[0]["SSML (10 GAN epochs)"] != top[1]["labeled-only MAML"]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert sorted(legend) == ["SSML (10 GAN epochs)", "labeled-only MAML"]
+
+
 def test_comparison_refuses_runs_tested_on_different_tasks(tmp_path):
     other = per_task(0, [0.5, 0.5])
     other["test_tasks"]["count"] = 3
