@@ -135,7 +135,8 @@ class Config:
                                "protonets may train on more ways than it is tested on, as "
                                "Snell et al.).", at_least=2)
     k_shot: int = setting(1, "Support images per class.", at_least=1)
-    train_query: int = setting(TRAIN_QUERY, "Query images per class in meta-training tasks.", at_least=1)
+    train_query: int = setting(TRAIN_QUERY, "Query images per class in meta-training tasks.",
+                               at_least=1)
     eval_query: int = setting(15, "Query images per class in validation/test tasks.",
                               at_least=1)
     meta_batch: int = setting(META_BATCH, "Tasks per meta-update.", at_least=1)
