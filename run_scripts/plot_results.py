@@ -82,9 +82,11 @@ def line_key(r):
 def baselines(r):
     """The (line, label fraction) cells this run is compared with: labeled-only MAML at the
     run's fraction (None), its labeled queries shifted as this run's were, the baseline SSML
-    must beat; and, for a run with generated tasks, LASIUM alone (fraction 0) on a GAN of the
-    same epochs with the same generated queries: what the labels add to the GAN's tasks. Both
-    with the run's learner and number of training queries."""
+    must beat; for a run with generated tasks, LASIUM alone (fraction 0) on a GAN of the
+    same epochs with the same generated queries: what the labels add to the GAN's tasks; and
+    for SSML-SSG, SSML mixed and shifted alike on a plain GAN of the same epochs: what the
+    labels add by training the GAN too. All with the run's learner and number of training
+    queries."""
     c = r.get("config", {})
     shared = dict(learner=c.get("learner", "maml"),
                   train_query=c.get("train_query", TRAIN_QUERY))
@@ -94,6 +96,8 @@ def baselines(r):
         out.append((line_key(dict(method="lasium", label_fraction=0, config=dict(
             shared, gan_epochs=c["gan_epochs"],
             query_augmentation=c.get("query_augmentation")))), 0))
+    if r["method"] == "ssml_ssg":
+        out.append((line_key(dict(r, method="ssml")), None))
     return out
 
 

@@ -174,6 +174,19 @@ def test_generated_methods_are_also_compared_with_lasium_on_a_gan_of_their_epoch
     assert plot_results.gains(compared, "classes", "ssml|10 GAN epochs")[1] == pytest.approx([20])
 
 
+def test_ssml_ssg_is_also_compared_with_ssml_on_a_plain_gan_of_its_epochs(tmp_path):
+    paths = [write(tmp_path, "l", method="labeled_only", **per_task(0, [0.6, 0.6])),
+             write(tmp_path, "s", method="ssml", **per_task(0, [0.8, 0.7])),
+             write(tmp_path, "s30", method="ssml", config=dict(gan_epochs=30),
+                   **per_task(0, [0.1, 0.1])),
+             write(tmp_path, "g", method="ssml_ssg", **per_task(0, [0.9, 0.9]))]
+    rows = {r["versus"]: r["per_seed"][0][0]
+            for r in plot_results.comparisons(list(plot_results.rows(plot_results.load(paths))))
+            if r["method"] == "SSML-SSG (10 GAN epochs)"}
+    # Against SSML on the 10-epoch GAN only (+10 and +20 points), never the 30-epoch one.
+    assert rows == pytest.approx({"labeled-only MAML": 30.0, "SSML (10 GAN epochs)": 15.0})
+
+
 def test_each_learner_is_its_own_line_against_its_own_baselines(tmp_path):
     protonets = dict(learner="protonets", gan_epochs=10)
     paths = [write(tmp_path, "l", method="labeled_only", **per_task(0, [0.6, 0.6])),
